@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Set up and run lienthong with nothing but Python ≥ 3.11 and pip.
+
+    python3 dev.py demo     the main job on the embedded defaults
+    python3 dev.py test     lint, type-check and the whole test suite (what CI runs)
+    python3 dev.py bench    the benchmarks, printing their figures
+
+Each command first creates or updates the local virtual environment `.venv`
+(re-installing only when pyproject.toml changed), then runs inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".lienthong-installed"
+
+# The main job: what `demo` runs, in order. Each entry is one CLI invocation.
+DEMO_STEPS: tuple[tuple[str, ...], ...] = (
+    ("lienthong", "scenario", "check", "scenarios/national-2022.toml"),
+)
+
+BENCH_STEPS: tuple[tuple[str, ...], ...] = ()
+
+TEST_STEPS: tuple[tuple[str, ...], ...] = (
+    ("ruff", "check", "."),
+    ("ruff", "format", "--check", "."),
+    ("mypy",),
+    ("pytest",),
+)
+
+
+def _fingerprint() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create `.venv` and install the project (editable, with dev tools) when needed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before any venv exists
+        sys.exit(f"dev.py: Python {sys.version.split()[0]} found: expected Python ≥ 3.11")
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print(f"dev.py: creating virtual environment {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    want = _fingerprint()
+    if STAMP.exists() and STAMP.read_text() == want:
+        return
+    print("dev.py: installing lienthong and its dependencies into .venv", flush=True)
+    _run((str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"))
+    STAMP.write_text(want)
+
+
+def _run(argv: tuple[str, ...]) -> None:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    exe = BIN / argv[0]
+    cmd = (str(exe) if exe.exists() else argv[0], *argv[1:])
+    print("$ " + " ".join(argv), flush=True)
+    code = subprocess.call(cmd, cwd=ROOT, env=env)
+    if code != 0:
+        sys.exit(code)
+
+
+def main(argv: list[str]) -> None:
+    tasks = {"demo": DEMO_STEPS, "test": TEST_STEPS, "bench": BENCH_STEPS, "setup": ()}
+    if len(argv) < 1 or argv[0] not in tasks:
+        sys.exit(f"usage: python3 dev.py {{{','.join(tasks)}}} [extra pytest args for test]")
+    task, extra = argv[0], tuple(argv[1:])
+    ensure_venv()
+    steps = tasks[task]
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        _run(step + extra if last and task == "test" else step)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Reference hub speaking the VXP HTTP interface (built by the gateway issue)."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lienthong`` CLI, one module each, plus shared argument helpers."""

@@ -1,0 +1,1 @@
+"""SimPy model of the national hub (built by the simulation issue)."""

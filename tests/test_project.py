@@ -1,0 +1,96 @@
+"""The project's own promises: README commands are CI's, locust stays in loadtest/, public faces."""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lienthong.paths import ROOT
+
+PACKAGES_WITHOUT_LOCUST = ("lienthong", "sim", "edxml", "gateway", "tests")
+DOCTEST_MODULES = (
+    "lienthong.durations",
+    "lienthong.agencies",
+    "lienthong.scenario._distributions",
+    "lienthong.scenario._load",
+)
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", text, re.S)
+    assert block, "README has no code block"
+    lines = (line.split("#", 1)[0].strip() for line in block.group(1).splitlines())
+    return [line for line in lines if line]
+
+
+def test_readme_first_two_commands_are_demo_and_test() -> None:
+    first, second = _readme_commands()[:2]
+    assert first == "python3 dev.py demo"
+    assert second == "python3 dev.py test"
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))
+    ]
+    assert commands == [_readme_commands()[1]]
+    assert ci.startswith("#!/usr/bin/env bash")
+    assert "set -euo pipefail" in ci
+
+
+def test_nothing_outside_loadtest_imports_locust_or_gevent() -> None:
+    offenders = []
+    for package in PACKAGES_WITHOUT_LOCUST:
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                for name in names:
+                    if name.split(".")[0] in ("locust", "gevent", "loadtest"):
+                        offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_importing_the_cli_does_not_load_locust() -> None:
+    code = (
+        "import sys, lienthong.cli; lienthong.cli.build_parser(); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("module", ["lienthong.scenario"])
+def test_public_faces_export_what_they_name(module: str) -> None:
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        assert hasattr(mod, name), name
+
+
+@pytest.mark.parametrize("module", DOCTEST_MODULES)
+def test_docstring_examples_run(module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0
+
+
+def test_every_package_is_typed() -> None:
+    for package in ("lienthong", "sim", "edxml", "gateway", "loadtest"):
+        assert (ROOT / package / "py.typed").exists(), package

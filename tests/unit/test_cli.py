@@ -1,0 +1,88 @@
+"""The CLI: version, help, scenario check, and one-line errors with a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lienthong import __version__
+from lienthong.cli import COMMAND_MODULES, main
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lienthong {__version__}"
+
+
+def test_help_lists_the_built_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for module in COMMAND_MODULES:
+        assert module.rsplit(".", 1)[1] in out
+
+
+def test_scenario_check_prints_the_resolved_scenario(
+    scenarios_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["scenario", "check", str(scenarios_dir / "smoke.toml"), "--set", "hub.workers=3"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert 'name = "smoke"' in out
+    assert "workers = 3" in out
+    assert "[hub.commit]" in out  # defaults filled in
+
+
+def test_scenario_check_all_shipped(
+    scenarios_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = sorted(str(p) for p in scenarios_dir.glob("*.toml"))
+    assert main(["scenario", "check", "--quiet", *files]) == 0
+    assert capsys.readouterr().out.count(": ok (") == len(files)
+
+
+def test_bad_scenario_gets_one_line_per_problem_and_exit_2(
+    write_scenario: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_scenario('[hub]\nworkers = -3\n[run]\nhorizon = "soon"\n')
+    assert main(["scenario", "check", str(path)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2
+    assert f"lienthong: {path}: hub.workers = -3: expected an integer ≥ 1" in lines
+    assert any(
+        line.startswith(f'lienthong: {path}: run.horizon = "soon": expected') for line in lines
+    )
+    assert captured.out == ""
+
+
+def test_bad_override_is_reported(scenarios_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenario", "check", str(scenarios_dir / "smoke.toml"), "--set", "garbage"]) == 2
+    assert "expected key.path=value" in capsys.readouterr().err
+
+
+def test_agencies_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["agencies", "list", "2025"]) == 0
+    out = capsys.readouterr().out
+    assert "province: 34" in out
+    assert main(["agencies", "list", "1999"]) == 2
+    assert "unknown agency directory" in capsys.readouterr().err
+
+
+def test_installed_entry_point_runs_without_traceback(write_scenario: Callable[..., Path]) -> None:
+    exe = Path(sys.executable).parent / "lienthong"
+    path = write_scenario("[hub]\nworkers = 0\n")
+    done = subprocess.run(
+        [str(exe), "scenario", "check", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"lienthong: {path}: hub.workers = 0: expected an integer ≥ 1"
