@@ -108,7 +108,9 @@ class _Writer:
         return text
 
     def attr(self, value: object, name: str) -> str:
-        return self.text(value, name).translate(_ATTR_ESCAPES)
+        self.text(value, name)  # type and character checks
+        assert isinstance(value, str)
+        return value.translate(_ATTR_ESCAPES)
 
     def leaf(self, indent: str, name: str, text: str, prefix: str = P) -> None:
         tag = f"{prefix}:{name}" if prefix else name

@@ -676,16 +676,34 @@ def check_findings(message: Package | StatusMessage) -> None:
 
 
 def parse(
-    data: bytes, *, limits: Limits | None = None, strict: bool = False
+    data: bytes,
+    *,
+    limits: Limits | None = None,
+    strict: bool = False,
+    decode_attachments: bool = False,
 ) -> Package | StatusMessage:
     """Parse an edXML package or status message.
 
     Raises only ``EnvelopeError`` subclasses, each with ``line`` and ``path``. Findings
     (non-conforming codes, unknown elements...) are in ``message.findings``; ``strict=True``
-    refuses them with ``FindingsError``.
+    refuses them with ``FindingsError``. Attachments are checked (base64, zip directory,
+    declared size) but decoded only by ``attachment.data()``; ``decode_attachments=True``
+    decodes each now (bounded, then dropped), so a corrupt or lying zip is refused here.
     """
     limits = limits or DEFAULT_LIMITS
-    message = read_message(parse_tree(data, limits), limits)
+    root = parse_tree(data, limits)
+    message = read_message(root, limits)
     if strict:
         check_findings(message)
+    if decode_attachments and isinstance(message, Package):
+        encoded = root.findall(f"{{{C.NS}}}AttachmentEncoded/{{{C.NS}}}Attachment")
+        by_id = {a.content_id: a for a in message.attachments}
+        for element in encoded:
+            content_id = (element.findtext(f"{{{C.NS}}}ContentId") or "").strip()
+            try:
+                by_id[content_id].data(max_bytes=limits.max_attachment_bytes)
+            except (AttachmentError, LimitError) as exc:
+                raise Reader.fail(
+                    type(exc), f"attachment {content_id!r}: {exc.reason}", element
+                ) from None
     return message
