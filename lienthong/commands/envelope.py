@@ -439,6 +439,7 @@ def _write(path: Path | None, data: bytes) -> None:
         sys.stdout.buffer.flush()
         return
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as exc:
         raise LienthongError(f"{path}: cannot write: {exc.strerror or exc}") from None
