@@ -500,10 +500,10 @@ class _Parts(Reader):
         return StatusMessage(
             self.organization(self.need(slots[0], _MH.names[0], element), "From"),
             response,
-            code,
-            self.timestamp(self.text(stamp_el), "Timestamp", stamp_el),
-            description,
             self.staff(staff_el) if staff_el is not None else None,
+            code,
+            description,
+            self.timestamp(self.text(stamp_el), "Timestamp", stamp_el),
             traces,
             signature,
         )

@@ -188,10 +188,10 @@ def valid_files() -> dict[str, bytes]:
                 DATE,
                 DOCUMENT_ID,
             ),
-            code,
-            STAMP + dt.timedelta(hours=1),
-            reason or edxml.STATUS_MEANINGS[code],
-            STAFF,
+            staff_info=STAFF,
+            status_code=code,
+            description=reason or edxml.STATUS_MEANINGS[code],
+            timestamp=STAMP + dt.timedelta(hours=1),
         )
         out[f"status-{code}.xml"] = edxml.build(status)
     out |= _producer_variants(out["new-document.xml"])
@@ -302,8 +302,10 @@ def invalid_files() -> dict[str, bytes]:
         edxml.StatusMessage(
             HANOI,
             edxml.ResponseFor(VPCP.organ_id, "1234/VPCP-KSTT", DATE, DOCUMENT_ID),
-            "01",
-            STAMP,
+            staff_info=None,
+            status_code="01",
+            description="",
+            timestamp=STAMP,
         )
     )
     decl = b'<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -493,10 +493,12 @@ def _status(args: argparse.Namespace) -> int:
             header.promulgation_info.promulgation_date,
             package.document_id,
         ),
-        code,
-        timestamp.replace(tzinfo=None),
-        args.description,
-        edxml.StaffInfo(args.department, args.staff) if args.staff or args.department else None,
+        staff_info=(
+            edxml.StaffInfo(args.department, args.staff) if args.staff or args.department else None
+        ),
+        status_code=code,
+        description=args.description,
+        timestamp=timestamp.replace(tzinfo=None),
     )
     try:
         data = edxml.build(status)

@@ -135,8 +135,10 @@ def test_status_code_must_be_one_of_the_wire_codes() -> None:
     status = edxml.StatusMessage(
         edxml.Organization("000.00.00.H29"),
         edxml.ResponseFor("000.00.00.G22", document_id="x"),
-        "07",
-        dt.datetime(2025, 1, 1),
+        staff_info=None,
+        status_code="07",
+        description="",
+        timestamp=dt.datetime(2025, 1, 1),
     )
     with pytest.raises(edxml.ModelError, match="StatusCode = '07'"):
         edxml.build(status)

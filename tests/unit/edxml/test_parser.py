@@ -121,8 +121,10 @@ def test_status_messages_are_recognised() -> None:
     status = edxml.StatusMessage(
         edxml.Organization("000.00.00.H29"),
         edxml.ResponseFor("000.00.00.G22", "1/A", None, "000.00.00.G22,2025/03/04,1/A"),
-        "02",
-        dt.datetime(2025, 3, 4, 10, 0, 0),
+        staff_info=None,
+        status_code="02",
+        description="",
+        timestamp=dt.datetime(2025, 3, 4, 10, 0, 0),
     )
     message = edxml.parse(edxml.build(status))
     assert isinstance(message, edxml.StatusMessage)

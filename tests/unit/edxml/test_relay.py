@@ -36,8 +36,10 @@ def test_a_status_message_without_hops_gets_a_trace_list() -> None:
     status = edxml.StatusMessage(
         edxml.Organization("000.00.00.H29"),
         edxml.ResponseFor("000.00.00.G22", document_id="d"),
-        "01",
-        dt.datetime(2025, 1, 1),
+        staff_info=None,
+        status_code="01",
+        description="",
+        timestamp=dt.datetime(2025, 1, 1),
     )
     relayed = edxml.parse(
         edxml.append_trace(edxml.build(status), "000.00.00.G01", dt.datetime(2025, 1, 1, 0, 0, 1))
