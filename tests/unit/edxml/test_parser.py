@@ -204,3 +204,25 @@ def test_a_package_over_libxml2s_text_cap_parses_when_the_limits_allow(
     message = edxml.parse(data, decode_attachments=True)
     assert isinstance(message, edxml.Package)
     assert message.attachments[0] == big
+
+
+def test_parts_of_the_other_kind_are_findings_and_depth_checked() -> None:
+    status = edxml.build(
+        edxml.StatusMessage(
+            edxml.Organization("000.00.00.H29"),
+            edxml.ResponseFor("000.00.00.G22", document_id="d"),
+            staff_info=None,
+            status_code="03",
+            description="",
+            timestamp=dt.datetime(2025, 1, 1),
+        )
+    )
+    with_subject = status.replace(
+        b"<edXML:StatusCode>", b"<edXML:Subject>x</edXML:Subject><edXML:StatusCode>", 1
+    )
+    message = edxml.parse(with_subject)
+    assert [f.code for f in message.findings] == ["unknown-element"]
+    assert "Subject belongs to documents" in message.findings[0].message
+    deep = b"<edXML:Code>" + b"<edXML:X>" * 40 + b"</edXML:X>" * 40 + b"</edXML:Code>"
+    with pytest.raises(edxml.LimitError, match="nested 33 deep"):
+        edxml.parse(status.replace(b"<edXML:StatusCode>", deep + b"<edXML:StatusCode>", 1))
