@@ -21,6 +21,14 @@ DOCTEST_MODULES = (
     "lienthong.agencies",
     "lienthong.scenario._distributions",
     "lienthong.scenario._load",
+    "edxml",
+    "edxml._attachments",
+    "edxml._builder",
+    "edxml._fast",
+    "edxml._ids",
+    "edxml._limits",
+    "edxml._model",
+    "edxml._parser",
 )
 
 
@@ -81,7 +89,7 @@ def test_importing_the_cli_or_pure_loadtest_modules_does_not_load_locust() -> No
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["lienthong.scenario"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "edxml"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

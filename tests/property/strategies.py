@@ -251,12 +251,14 @@ def status_messages(draw: st.DrawFn) -> edxml.StatusMessage:
     return edxml.StatusMessage(
         draw(organizations()),
         response,
-        draw(st.sampled_from(edxml.STATUS_CODES)),
-        draw(timestamps()),
-        draw(xml_texts(max_size=60)),
-        draw(st.none() | _staff()),
-        tuple(draw(st.lists(st.builds(edxml.TraceHeader, organ_ids(), timestamps()), max_size=2))),
-        draw(st.none() | _signatures()),
+        staff_info=draw(st.none() | _staff()),
+        status_code=draw(st.sampled_from(edxml.STATUS_CODES)),
+        description=draw(xml_texts(max_size=60)),
+        timestamp=draw(timestamps()),
+        traces=tuple(
+            draw(st.lists(st.builds(edxml.TraceHeader, organ_ids(), timestamps()), max_size=2))
+        ),
+        signature=draw(st.none() | _signatures()),
     )
 
 
