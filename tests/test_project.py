@@ -19,6 +19,10 @@ DOCTEST_MODULES = (
     "lienthong.agencies",
     "lienthong.scenario._distributions",
     "lienthong.scenario._load",
+    "sim",
+    "sim._stats",
+    "sim._series",
+    "sim._streams",
 )
 
 
@@ -75,7 +79,7 @@ def test_importing_the_cli_does_not_load_locust() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["lienthong.scenario"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "sim"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

@@ -182,12 +182,18 @@ class _bar:
             TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,
+            auto_refresh=False,  # no refresh thread: replications may fork this process
         )
         self._task = self._progress.add_task(description, total=1.0)
 
     def __enter__(self) -> Any:
         self._progress.__enter__()
-        return lambda fraction: self._progress.update(self._task, completed=fraction)
+
+        def update(fraction: float) -> None:
+            self._progress.update(self._task, completed=fraction)
+            self._progress.refresh()
+
+        return update
 
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(None, None, None)
