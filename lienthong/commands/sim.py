@@ -132,6 +132,7 @@ def _knee(args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=False,  # no refresh thread: replications may fork this process
     ) as bar:
 
         def update(multiple: float, fraction: float) -> None:
@@ -140,6 +141,7 @@ def _knee(args: argparse.Namespace) -> int:
                     f"{scenario.name} at {multiple:.4g}× load", total=1.0
                 )
             bar.update(tasks[multiple], completed=fraction)
+            bar.refresh()
 
         result = sim.knee(
             scenario,

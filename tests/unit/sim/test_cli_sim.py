@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from lienthong.cli import main
+from lienthong.paths import ROOT
 
 SHORT = ["--set", 'run.horizon="30m"', "--set", 'run.warmup="5m"', "--processes", "1"]
+
+
+@pytest.fixture
+def start_methods(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The start methods replications used: the CLI must leave no thread that stops a fork."""
+    from sim import _replications
+
+    seen: list[str] = []
+    real = _replications._start_method
+
+    def spy() -> str:
+        seen.append(real())
+        return seen[-1]
+
+    monkeypatch.setattr(_replications, "_start_method", spy)
+    return seen
 
 
 def test_sim_run_prints_the_summary_and_writes_the_outputs(
@@ -36,14 +54,19 @@ def test_sim_run_prints_the_summary_and_writes_the_outputs(
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_sim_run_json_and_seed(
-    scenarios_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_sim_run_json_seed_and_processes(
+    scenarios_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    start_methods: list[str],
 ) -> None:
-    args = ["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, "--replications", "1"]
-    assert main([*args, "--seed", "3", "--json", "--out", str(tmp_path / "a")]) == 0
+    args = ["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, "--replications", "2"]
+    args += ["--processes", "2", "--seed", "3", "--json", "--out", str(tmp_path / "a")]
+    assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["seed"] == 3
-    assert doc["replications"] == 1
+    assert doc["replications"] == 2
+    assert start_methods == ["fork"]
 
 
 def test_sim_run_check_fails_on_a_broken_slo(
@@ -110,7 +133,10 @@ hub_transit_p95_s = 20.0
 
 @pytest.mark.slow
 def test_sim_knee_finds_the_mm1_saturation(
-    write_scenario: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    write_scenario: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    start_methods: list[str],
 ) -> None:
     path = write_scenario(KNEE)
     out = tmp_path / "knee"
@@ -124,3 +150,28 @@ def test_sim_knee_finds_the_mm1_saturation(
     assert doc["broken"] == ["slo.hub_transit_p95_s"]
     assert doc["bottleneck"]["resource"] == "worker pool"
     assert (out / "knee.png").exists()
+    assert set(start_methods) == {"fork"}
+
+
+def _readme_sim_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Simulation", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_simulation_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands = _readme_sim_commands()
+    assert commands[0] == "lienthong sim run scenarios/smoke.toml"
+    assert any(c.startswith("lienthong sim knee scenarios/national-2022.toml") for c in commands)
+    for command in commands:  # every example at least parses and names a shipped scenario
+        argv = shlex.split(command)
+        assert argv[:2] == ["lienthong", "sim"]
+        assert (ROOT / argv[3]).exists()
+    monkeypatch.chdir(tmp_path)  # the quick one runs for real, writing out/smoke here
+    argv = shlex.split(commands[0].replace("scenarios/", f"{ROOT}/scenarios/"))
+    assert main(argv[1:]) == 0
+    assert "SLO verdicts" in capsys.readouterr().out
+    assert (tmp_path / "out" / "smoke" / "results.json").exists()
