@@ -79,18 +79,26 @@ class CommitWriter:
 
     def add(self, t: float, item: Any, op: int) -> None:
         """Queue ``item`` for commit from time ``t`` (its worker's finish, ≥ now)."""
-        heapq.heappush(self._queue, (t, next(self._seq), item, op))
+        row = (t, next(self._seq), item, op)
         if self.servers == 1:
             if self._plan is None:
+                if not self._queue:  # the usual case at low load: a batch of this row alone
+                    self._plan_rows([row], t)
+                    return
+                heapq.heappush(self._queue, row)
                 self._plan_batch()
-            elif t <= self._plan_start and self.env.now < self._plan_start:
+                return
+            heapq.heappush(self._queue, row)
+            if t <= self._plan_start and self.env.now < self._plan_start:
                 # comes before the planned batch starts: plan again with it
                 for row in self._plan:
                     heapq.heappush(self._queue, row)
                 self._plan = None
                 self._plan_batch()
-        elif self._idle and t < self._wake_at:
-            self._wake(t)
+        else:
+            heapq.heappush(self._queue, row)
+            if self._idle and t < self._wake_at:
+                self._wake(t)
 
     # -- one writer ----------------------------------------------------------------------
 
@@ -106,7 +114,10 @@ class CommitWriter:
         start = self._queue[0][0]
         if start < now:
             start = now
-        rows = self._take(start)
+        self._plan_rows(self._take(start), start)
+
+    def _plan_rows(self, rows: list[Row], start: float) -> None:
+        now = self.env.now
         fsync = self._plan_fsync
         if fsync != fsync:  # NaN: draw it; a re-planned batch keeps its draw
             fsync = self._fsync_s() / 1000.0
@@ -167,9 +178,10 @@ class CommitWriter:
         self.batch_ends.append(end)
         self.batch_sizes.append(len(rows))
         done = self._done
+        arrivals, starts, ends, ops = self.arrivals, self.starts, self.ends, self.ops
         for t, _, item, op in rows:
-            self.arrivals.append(t)
-            self.starts.append(start)
-            self.ends.append(end)
-            self.ops.append(op)
+            arrivals.append(t)
+            starts.append(start)
+            ends.append(end)
+            ops.append(op)
             done(item, end)

@@ -12,7 +12,8 @@ By default every multiple is simulated on the scenario's busiest hour only (``pe
 from midnight of that day to the end of the hour, the hour measured. Statuses sent on earlier
 days (assignments, completions) are then missing — about a tenth of the worker time in the
 national scenarios — so the true knee lies somewhat below the one found. ``window=False``
-keeps the scenario's own run (slow: the cost of a run grows with the multiple).
+keeps the scenario's own run (slow: the cost of a run grows with the multiple); pure queueing
+scenarios (``kind = "queue"``, a flat rate) always keep their own run.
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ def knee(
             f"growth = {growth}, tolerance = {tolerance}, max_multiple = {max_multiple}: "
             "expected growth > 1, 0 < tolerance < 1 and max_multiple > 1"
         )
-    base = peak_window(scenario) if window else scenario
+    base = peak_window(scenario) if window and scenario.kind == "hub" else scenario
     points: dict[float, KneePoint] = {}
 
     def at(multiple: float) -> KneePoint:

@@ -203,12 +203,14 @@ class Polls:
 
     def _ticker(self, p: Poller) -> Generator[simpy.Event, Any, None]:
         """``simulate_idle``: this body's every tick, as its own process."""
+        k = 0
         at = p.first_list
         while at < self._end_s:
             yield self.env.timeout(max(0.0, at - self.env.now))
             if self.env.now >= p.busy_until:
                 self._start(p, self.env.now)
-            at += self.interval_s
+            k += 1
+            at = p.first_list + k * self.interval_s
 
     # -- the cycle -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -79,7 +80,7 @@ def run(
         for r in range(n):
             stats.append(simulate(scenario, seed=seed, replication=r, progress=ticker(r)))
     else:
-        ctx = mp.get_context("spawn")  # no fork of a process that may run threads
+        ctx = mp.get_context(_start_method())
         channel = ctx.Queue()
         with cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_child_init, initargs=(channel,)
@@ -96,6 +97,15 @@ def run(
         channel.close()
         channel.join_thread()
     return Results.of(scenario, stats, seed=seed, wall_s=time.perf_counter() - wall0)
+
+
+def _start_method() -> str:
+    """fork when this process runs no other thread (fast; nothing re-imported), else spawn
+    (forking a multi-threaded process can deadlock; spawn needs the caller's main module to be
+    import-safe, ``if __name__ == "__main__":``)."""
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return "fork"
+    return "spawn"
 
 
 def _drain(channel: Any, tick: Callable[[int, float], None]) -> None:

@@ -35,7 +35,7 @@ def _fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-def show(est: Estimate | None, *, scale: float = 1.0, digits: int = 3) -> str:
+def show(est: Estimate | None, *, scale: float = 1.0, digits: int = 3, unit: str = "") -> str:
     """``mean ± half-width`` of an estimate (scaled), or ``–`` without data."""
     if est is None or est.n == 0:
         return "–"
@@ -44,7 +44,12 @@ def show(est: Estimate | None, *, scale: float = 1.0, digits: int = 3) -> str:
     text = _fmt(mean, digits)
     if math.isfinite(h) and h > 0:
         text += f" ± {_fmt(h, 2)}"
-    return text
+    return text + unit
+
+
+def percent(est: Estimate | None) -> str:
+    """A ratio as a percentage, ± its half-width."""
+    return show(est, scale=100.0, digits=2, unit=" %")
 
 
 def prepare_output(out: Path) -> Path:
@@ -125,74 +130,85 @@ def summary_tables(results: Results) -> list[RenderableType]:
         f"({window_h:g} h); mean ± 95 % CI"
     )
     flow = Table(title=title, title_justify="left")
-    flow.add_column("throughput and counts")
+    flow.add_column("throughput and counts", no_wrap=True)
     flow.add_column("value", justify="right")
     for label, key in (
         ("packages accepted per hour", "throughput.packages_per_h"),
         ("deliveries fetched per hour", "throughput.deliveries_per_h"),
         ("status messages per hour", "throughput.statuses_per_h"),
         ("packages sent", "packages.offered"),
-        ("deliveries made available", "deliveries.available"),
+        ("deliveries", "deliveries.available"),
         ("recipients per package", "packages.recipients_mean"),
-        ("refusal ratio (503 + 429)", "ratios.refusal"),
-        ("failure ratio (also connection errors)", "ratios.failure"),
-        ("retries (packages + statuses)", "packages.retries"),
-        ("give-up ratio", "ratios.giveup"),
-        ("deliveries still unfetched at the end", "deliveries.unfetched"),
+        ("retries of packages", "packages.retries"),
+        ("deliveries unfetched at the end", "deliveries.unfetched"),
     ):
         flow.add_row(label, show(m.get(key)))
+    for label, key in (
+        ("refused (503, 429)", "ratios.refusal"),
+        ("failed (also connection errors)", "ratios.failure"),
+        ("given up", "ratios.giveup"),
+    ):
+        flow.add_row(label, percent(m.get(key)))
+    little = m.get("little.discrepancy")
+    worst = max((abs(v) for v in little.finite), default=math.nan) if little else math.nan
     flow.add_row(
-        "Little's law: (L − λW) / L",
-        show(m.get("little.discrepancy"), digits=2)
-        + f"   (L = {show(m.get('little.L'))} requests inside)",
+        "Little's law: |L − λW|/L, worst run",
+        f"{worst * 100:.3f} %" if math.isfinite(worst) else "–",
     )
 
     lat = Table(title="latency", title_justify="left")
     for col in ("", "mean", "p50", "p95", "p99"):
-        lat.add_column(col, justify="right" if col else "left")
+        lat.add_column(col, justify="right" if col else "left", no_wrap=not col)
     for label, key in (
-        ("hub transit (s)", "hub_transit_s"),
-        ("delivery: send → fetched (s)", "delivery_s"),
-        ("status round trip: send → 01 back (s)", "status_roundtrip_s"),
+        ("hub transit, s", "hub_transit_s"),
+        ("delivery, s", "delivery_s"),
+        ("01 round trip, s", "status_roundtrip_s"),
     ):
         lat.add_row(label, *(show(m.get(f"{key}.{q}")) for q in ("mean", "p50", "p95", "p99")))
     for op in ("send", "list", "fetch", "ack", "status"):
         lat.add_row(
-            f"{op} response (ms)",
+            f"{op}, ms",
             *(show(m.get(f"operations.{op}.{q}_ms")) for q in ("mean", "p50", "p95", "p99")),
         )
 
-    res = Table(title="resources", title_justify="left")
-    for col in ("", "utilisation", "mean wait (s)", "P(wait)", "mean queue", "max queue"):
-        res.add_column(col, justify="right" if col else "left")
+    res = Table(title="resources (means over replications)", title_justify="left")
+    for col in ("", "utilisation", "wait, ms", "P(wait)", "queue", "max queue"):
+        res.add_column(col, justify="right" if col else "left", no_wrap=not col)
     for label, key in (
         ("worker pool", "workers"),
         ("commit writer", "commit"),
-        ("hub ingress link", "ingress"),
+        ("ingress link", "ingress"),
     ):
         if f"stations.{key}.utilisation" not in m:
             continue
+
+        def mean(name: str, scale: float = 1.0, key: str = key) -> str:
+            est = m.get(f"stations.{key}.{name}")
+            return _fmt(est.mean * scale, 2) if est is not None and est.n else "–"
+
         res.add_row(
             label,
-            show(m.get(f"stations.{key}.utilisation")),
-            show(m.get(f"stations.{key}.wait_mean_s")),
-            show(m.get(f"stations.{key}.p_wait")),
-            show(m.get(f"stations.{key}.queue_mean")),
-            show(m.get(f"stations.{key}.queue_max")),
+            percent(m.get(f"stations.{key}.utilisation")),
+            mean("wait_mean_s", 1000.0),
+            mean("p_wait", 100.0) + " %",
+            mean("queue_mean"),
+            mean("queue_max"),
         )
     busiest = _busiest_client(results)
     if busiest:
-        res.add_row(busiest[0], _fmt(busiest[1]), "", "", "", "")
+        res.add_row(busiest[0], f"{_fmt(busiest[1] * 100, 2)} %", "", "", "", "")
 
     slo = Table(title="SLO verdicts", title_justify="left")
     for col in ("SLO", "threshold", "measured", "verdict"):
-        slo.add_column(col, justify="left" if col in ("SLO", "verdict") else "right")
+        slo.add_column(
+            col, justify="left" if col in ("SLO", "verdict") else "right", no_wrap=col == "SLO"
+        )
     for v in results.verdicts:
         mark = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "n/a": "n/a"}[v.outcome]
         if v.outcome != "n/a" and not v.certain:
             mark += " (CI straddles)"
         if v.note:
-            mark += f" — {v.note}"
+            mark += f": {v.note}"
         slo.add_row(v.slo.removeprefix("slo."), _fmt(v.threshold), show(v.value), mark)
     return [flow, lat, res, slo]
 
@@ -204,7 +220,7 @@ def _busiest_client(results: Results) -> tuple[str, float] | None:
         return None
     util, i = max(finite)
     a = results.scenario.topology.agencies[i]
-    return f"busiest document system: {a.code}", util
+    return f"busiest client ({a.code.rsplit('.', 1)[-1]})", util
 
 
 def knee_table(result: KneeResult) -> list[RenderableType]:

@@ -99,7 +99,7 @@ def judge(scenario: Scenario, metrics: Mapping[str, Estimate]) -> tuple[Verdict,
                     None,
                     "n/a",
                     True,
-                    "a load-test measure: simulated senders are never late",
+                    "a load-test measure (simulated senders are never late)",
                 )
             )
             continue

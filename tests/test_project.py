@@ -29,6 +29,10 @@ DOCTEST_MODULES = (
     "edxml._limits",
     "edxml._model",
     "edxml._parser",
+    "sim",
+    "sim._stats",
+    "sim._series",
+    "sim._streams",
 )
 
 
@@ -90,6 +94,7 @@ def test_importing_the_cli_or_pure_loadtest_modules_does_not_load_locust() -> No
 
 
 @pytest.mark.parametrize("module", ["lienthong.scenario", "edxml"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "sim"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

@@ -132,6 +132,7 @@ def _knee(args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        auto_refresh=False,  # no refresh thread: replications may fork this process
     ) as bar:
 
         def update(multiple: float, fraction: float) -> None:
@@ -140,6 +141,7 @@ def _knee(args: argparse.Namespace) -> int:
                     f"{scenario.name} at {multiple:.4g}× load", total=1.0
                 )
             bar.update(tasks[multiple], completed=fraction)
+            bar.refresh()
 
         result = sim.knee(
             scenario,
@@ -182,12 +184,18 @@ class _bar:
             TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,
+            auto_refresh=False,  # no refresh thread: replications may fork this process
         )
         self._task = self._progress.add_task(description, total=1.0)
 
     def __enter__(self) -> Any:
         self._progress.__enter__()
-        return lambda fraction: self._progress.update(self._task, completed=fraction)
+
+        def update(fraction: float) -> None:
+            self._progress.update(self._task, completed=fraction)
+            self._progress.refresh()
+
+        return update
 
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(None, None, None)
