@@ -1,0 +1,42 @@
+"""``Limits``: how much a parser accepts before refusing, one frozen value.
+
+>>> from edxml import Limits
+>>> Limits(max_bytes=1_000_000).max_depth
+32
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+__all__ = ["DEFAULT_LIMITS", "Limits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on one envelope; every one is checked, each failure is a ``LimitError``.
+
+    ``max_bytes`` is checked before any parsing, so memory and time are bounded by it whatever
+    the bytes are; the others are checked while the model is read.
+    """
+
+    max_bytes: int = 50_000_000
+    """Whole package. No official limit is published; one gateway chose 50 MB (EDXML.md)."""
+    max_depth: int = 32
+    """Element nesting; the deepest legitimate path is 9 (ReplacementInfoList/.../OrganId)."""
+    max_text_bytes: int = 1_000_000
+    """One text value other than an attachment payload (Subject, Content, a certificate...)."""
+    max_attachment_bytes: int = 50_000_000
+    """One attachment's original (decoded, unzipped) size, declared or actual (zip bombs)."""
+    max_attachments: int = 100
+    max_recipients: int = 1_000
+    """``To`` elements; the 2019 topology has 94 bodies, a broadcast reaches all of them."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{f.name} = {value!r}: expected an integer ≥ 1")
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,334 @@
+"""XML-DSig: verify a package's enveloped signature against pinned certificates; sign for tests.
+
+As deployed (EDXML.md "Signature"): ``Signature`` unprefixed in the XML-DSig namespace inside
+``edXMLHeader``, one ``Reference URI=""`` (the whole document) with the enveloped-signature
+transform, c14n 2001, ``rsa-sha1``/``sha1`` and ``KeyInfo/X509Data``. Verification is signxml's
+(the field's library), on the tree our hardened parser produced, with the signature's location
+pinned. Modern algorithms only by default; SHA-1 only with ``allow_sha1=True``.
+
+Trust: ``trusted`` holds PEM certificates. A signing certificate equal to one of them is
+trusted as pinned; otherwise its chain must end at one of them (a CA). A signature carrying
+only ``X509SubjectName`` is checked against the trusted certificate of that subject.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lxml import etree
+
+from edxml import _constants as C
+from edxml._errors import EnvelopeError, ModelError
+from edxml._limits import DEFAULT_LIMITS, Limits
+from edxml._parser import read_message
+from edxml._xml import parse_tree
+
+__all__ = ["SignatureResult", "sign", "verify_signature"]
+
+_Q: Final = f"{{{C.NS}}}"
+_DS: Final = f"{{{C.DSIG_NS}}}"
+_LOCATION: Final = f"./{_Q}edXMLEnvelope/{_Q}edXMLHeader/"
+_ALGORITHMS: Final = {
+    # name → (signature method, digest algorithm) names in signxml.algorithms
+    "rsa-sha1": ("RSA_SHA1", "SHA1"),
+    "rsa-sha256": ("RSA_SHA256", "SHA256"),
+    "rsa-sha384": ("RSA_SHA384", "SHA384"),
+    "rsa-sha512": ("RSA_SHA512", "SHA512"),
+}
+_MODERN_METHODS: Final = (
+    "RSA_SHA256",
+    "RSA_SHA384",
+    "RSA_SHA512",
+    "SHA256_RSA_MGF1",
+    "SHA384_RSA_MGF1",
+    "SHA512_RSA_MGF1",
+    "ECDSA_SHA256",
+    "ECDSA_SHA384",
+    "ECDSA_SHA512",
+)
+_MODERN_DIGESTS: Final = ("SHA256", "SHA384", "SHA512")
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureResult:
+    """``ok`` and why: ``"verifies: …"`` or ``"does not verify: …"``."""
+
+    ok: bool
+    reason: str
+    signer: str = ""
+    """The signing certificate's subject (RFC 4514) when it verified."""
+    algorithm: str = ""
+    """The SignatureMethod URI the signature declares ('' when there is none)."""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _no(reason: str, algorithm: str = "") -> SignatureResult:
+    return SignatureResult(False, f"does not verify: {reason}", algorithm=algorithm)
+
+
+def verify_signature(
+    data: bytes,
+    *,
+    trusted: Sequence[bytes],
+    allow_sha1: bool = False,
+    limits: Limits | None = None,
+    at: dt.datetime | None = None,
+) -> SignatureResult:
+    """Verify the package's enveloped XML-DSig; never raises on a bad or placeholder signature.
+
+    ``trusted``: PEM certificates (pinned signers or CAs). ``allow_sha1``: accept rsa-sha1/sha1
+    as deployed software signs. ``at``: the time certificates must be valid at (default now).
+    """
+    from cryptography import x509
+    from signxml.exceptions import (
+        InvalidCertificate,
+        InvalidDigest,
+        InvalidInput,
+        InvalidSignature,
+    )
+
+    limits = limits or DEFAULT_LIMITS
+    try:
+        root = parse_tree(data, limits)
+        read_message(root, limits)
+    except EnvelopeError as exc:
+        return _no(f"not a readable package: {exc}")
+    signatures = list(root.iter(f"{_DS}Signature"))
+    located = root.find(f"{_LOCATION}{_DS}Signature")
+    if located is None:
+        return _no("the package carries no Signature in edXMLHeader")
+    if len(signatures) > 1:
+        return _no(f"{len(signatures)} Signature elements: expected exactly one")
+    method_el = located.find(f"{_DS}SignedInfo/{_DS}SignatureMethod")
+    algorithm = method_el.get("Algorithm", "") if method_el is not None else ""
+    refs = located.findall(f"{_DS}SignedInfo/{_DS}Reference")
+    if len(refs) != 1 or refs[0].get("URI") != "":
+        uris = ", ".join(repr(r.get("URI")) for r in refs) or "none"
+        return _no(
+            f'the signature must cover the whole package (one Reference URI=""), found {uris}',
+            algorithm,
+        )
+    try:
+        trusted_certs = [c for pem in trusted for c in x509.load_pem_x509_certificates(pem)]
+    except ValueError as exc:
+        return _no(f"a trusted certificate is not PEM: {exc}", algorithm)
+    if not trusted_certs:
+        return _no("no trusted certificates were given", algorithm)
+
+    kwargs: dict[str, Any] = {}
+    signer_cert = _pinned(located, trusted_certs)
+    if signer_cert is not None:
+        kwargs["x509_cert"] = signer_cert
+    try:
+        result = _verifier(trusted_certs).verify(
+            root,
+            expect_config=_config(allow_sha1=allow_sha1, at=at),
+            **kwargs,
+        )
+    except InvalidDigest as exc:
+        return _no(f"the signed content was changed ({exc})", algorithm)
+    except InvalidCertificate as exc:
+        return _no(f"the signing certificate is not trusted ({exc})", algorithm)
+    except InvalidSignature as exc:
+        return _no(f"the signature value does not match ({exc})", algorithm)
+    except InvalidInput as exc:
+        text = str(exc)
+        if "forbidden by configuration" in text and "SHA1" in text:
+            text += "; SHA-1 is accepted only with allow_sha1=True"
+        return _no(text, algorithm)
+    # Verifying hostile signatures runs through a third-party library; the contract is that a
+    # bad signature is reported, never raised, whatever the library throws (schema errors,
+    # base64 errors, unknown algorithm URIs...).
+    except Exception as exc:
+        return _no(f"{type(exc).__name__}: {exc}", algorithm)
+    key = getattr(result, "signature_key", b"")
+    subject = _subject_for(key, located, trusted_certs, signer_cert)
+    name = algorithm.rsplit("#", 1)[-1]
+    return SignatureResult(True, f"verifies: signed by {subject} ({name})", subject, algorithm)
+
+
+def _config(*, allow_sha1: bool, at: dt.datetime | None) -> Any:
+    from signxml.algorithms import DigestAlgorithm, SignatureMethod
+    from signxml.verifier import SignatureConfiguration
+
+    methods = set(_MODERN_METHODS) | ({"RSA_SHA1"} if allow_sha1 else set())
+    digests = set(_MODERN_DIGESTS) | ({"SHA1"} if allow_sha1 else set())
+    return SignatureConfiguration(
+        require_x509=True,
+        location=_LOCATION,
+        expect_references=1,
+        signature_methods=frozenset(SignatureMethod[m] for m in methods),
+        digest_algorithms=frozenset(DigestAlgorithm[d] for d in digests),
+        verification_time=at,
+    )
+
+
+def _pinned(signature: etree._Element, trusted: list[Any]) -> Any:
+    """The trusted certificate the signature names directly (same DER, or same subject)."""
+    import base64
+
+    from cryptography import x509
+
+    ders = {c.public_bytes(_der()): c for c in trusted}
+    for el in signature.iter(f"{_DS}X509Certificate"):
+        try:
+            der = base64.b64decode("".join((el.text or "").split()), validate=True)
+        except ValueError:
+            continue
+        if der in ders:
+            return ders[der]
+    if signature.find(f".//{_DS}X509Certificate") is None:
+        subject_el = signature.find(f".//{_DS}X509SubjectName")
+        if subject_el is not None and subject_el.text:
+            wanted = subject_el.text.strip()
+            for cert in trusted:
+                if cert.subject.rfc4514_string() == wanted or _cn(cert, x509) == wanted:
+                    return cert
+    return None
+
+
+def _cn(cert: Any, x509: Any) -> str:
+    names = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""
+
+
+def _der() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.DER
+
+
+def _subject_for(key: bytes, signature: etree._Element, trusted: list[Any], pinned: Any) -> str:
+    if pinned is not None:
+        return str(pinned.subject.rfc4514_string())
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    for el in signature.iter(f"{_DS}X509Certificate"):
+        try:
+            cert = x509.load_der_x509_certificate(
+                base64.b64decode("".join((el.text or "").split()))
+            )
+        except ValueError:
+            continue
+        if cert.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo) == key:
+            return str(cert.subject.rfc4514_string())
+    return "an unnamed certificate"
+
+
+def _rerooted_c14n(base: Any) -> Any:
+    """``base`` (an XMLSigner/XMLVerifier class) canonicalising subtrees as document roots.
+
+    libxml2 2.14 (bundled with lxml 6.1) writes a spurious ``xmlns=""`` on the grandchildren
+    of a non-root element canonicalised with inclusive c14n when the default namespace comes
+    from an ancestor — exactly an unprefixed ``<Signature xmlns="…xmldsig#">``'s SignedInfo
+    (Reference/Transforms), so deployed signatures would never verify. A subtree serialised
+    alone carries every in-scope namespace declaration, so canonicalising it as the root of
+    its own document gives what in-context c14n must give, by libxml2's own code.
+    """
+
+    class Rerooted(base):  # type: ignore[misc]
+        def _c14n(self, nodes: Any, algorithm: Any, inclusive_ns_prefixes: Any = None) -> Any:
+            items = nodes if isinstance(nodes, list) else [nodes]
+            rooted = [
+                n
+                if not isinstance(n, etree._Element) or n.getparent() is None
+                else etree.fromstring(etree.tostring(n), parser=self.parser)
+                for n in items
+            ]
+            return super()._c14n(rooted, algorithm, inclusive_ns_prefixes=inclusive_ns_prefixes)
+
+    return Rerooted
+
+
+def _verifier(trusted: list[Any]) -> Any:
+    """signxml's verifier, with the CA store taken from ``trusted`` instead of a file."""
+    from cryptography import x509
+    from signxml.util import X509CertChainVerifier
+    from signxml.verifier import XMLVerifier
+
+    class _ChainVerifier(X509CertChainVerifier):
+        @property
+        def store(self) -> x509.verification.Store:
+            return x509.verification.Store(trusted)
+
+    class _Verifier(_rerooted_c14n(XMLVerifier)):  # type: ignore[misc]
+        def get_cert_chain_verifier(self, ca_pem_file: Any, ee_policy: Any, ca_policy: Any) -> Any:
+            return _ChainVerifier(  # type: ignore[no-untyped-call]
+                ca_pem_file="(trusted certificates in memory)",
+                verification_time=self._get_cert_verification_time(),
+                ee_policy=ee_policy,
+                ca_policy=ca_policy,
+            )
+
+    return _Verifier()
+
+
+def sign(
+    data: bytes,
+    *,
+    key_pem: bytes,
+    cert_pems: Sequence[bytes],
+    algorithm: str = "rsa-sha256",
+    limits: Limits | None = None,
+) -> bytes:
+    """``data`` with an enveloped signature in the deployed place and form (for tests, demos).
+
+    Any existing Signature is replaced. ``algorithm``: rsa-sha256 (default), rsa-sha384,
+    rsa-sha512, or rsa-sha1 to produce what deployed software sends. c14n 2001, Reference
+    URI="", transforms enveloped-signature + c14n, ``KeyInfo/X509Data/X509Certificate``.
+    """
+    from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+    from signxml.signer import XMLSigner
+
+    if algorithm not in _ALGORITHMS:
+        raise ModelError(f"algorithm {algorithm!r}: expected one of {', '.join(_ALGORITHMS)}")
+    method, digest = _ALGORITHMS[algorithm]
+    limits = limits or DEFAULT_LIMITS
+    root = parse_tree(data, limits)
+    read_message(root, limits)
+    header = root.find(f"{_Q}edXMLEnvelope/{_Q}edXMLHeader")
+    assert header is not None  # read_message checked it
+    for old in header.findall(f"{_DS}Signature"):
+        header.remove(old)
+    anchor = header.find(f"{_Q}TraceHeaderList")
+    if anchor is None:
+        anchor = header.find(f"{_Q}MessageHeader")
+    assert anchor is not None
+    placeholder = etree.Element(f"{_DS}Signature", nsmap={None: C.DSIG_NS})
+    placeholder.set("Id", "placeholder")
+    header.insert(header.index(anchor) + 1, placeholder)
+
+    class _Signer(_rerooted_c14n(XMLSigner)):  # type: ignore[misc]
+        def check_deprecated_methods(self) -> None:
+            # deployed software signs with rsa-sha1; tests must be able to produce that
+            if algorithm != "rsa-sha1":
+                super().check_deprecated_methods()
+
+    signer = _Signer(
+        signature_algorithm=SignatureMethod[method],
+        digest_algorithm=DigestAlgorithm[digest],
+        c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0,
+    )
+    signer.namespaces = {None: C.DSIG_NS}
+    try:
+        signed = signer.sign(root, key=key_pem, cert=[p.decode("ascii") for p in cert_pems])
+    except Exception as exc:  # key/cert problems surface as one clear error
+        raise ModelError(f"cannot sign: {type(exc).__name__}: {exc}") from None
+    # signxml (5.2) builds an unprefixed signature's children with no namespace at all, relying
+    # on the default declaration; what it signed is their canonical form *as if* in XML-DSig,
+    # but lxml would write some of them with xmlns="". Put them in the namespace they were
+    # signed as, so the bytes say what was signed.
+    for el in signed.iter(f"{_DS}Signature"):
+        for node in el.iter():
+            if isinstance(node.tag, str) and not node.tag.startswith("{"):
+                node.tag = f"{_DS}{node.tag}"
+    out: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return out
