@@ -35,8 +35,12 @@ from gateway._process import GatewayProcess
 from gateway.protocol import ErrorCode
 
 if TYPE_CHECKING:
+    from gateway._app import create_app
     from gateway._client import AsyncVxpClient, VxpClient
+    from gateway._hub import Hub
     from gateway._metrics import Metrics
+    from gateway._samples import sample_package, sample_status
+    from gateway._server import build_hub, serve
     from gateway._sqlite_store import SqliteStore
     from gateway._store import (
         Acknowledged,
@@ -67,6 +71,7 @@ __all__ = [
     "GatewayError",
     "GatewayProcess",
     "GroupCommitWriter",
+    "Hub",
     "Metrics",
     "NewMessage",
     "OverloadedError",
@@ -80,12 +85,21 @@ __all__ = [
     "System",
     "VxpClient",
     "VxpError",
+    "build_hub",
+    "create_app",
+    "sample_package",
+    "sample_status",
+    "serve",
 ]
 
 _LAZY = {
+    "create_app": "gateway._app",
     "AsyncVxpClient": "gateway._client",
     "VxpClient": "gateway._client",
+    "Hub": "gateway._hub",
     "Metrics": "gateway._metrics",
+    "build_hub": "gateway._server",
+    "serve": "gateway._server",
     "SqliteStore": "gateway._sqlite_store",
     "Acknowledged": "gateway._store",
     "Acknowledgement": "gateway._store",
@@ -96,6 +110,8 @@ _LAZY = {
     "Store": "gateway._store",
     "Stored": "gateway._store",
     "GroupCommitWriter": "gateway._writer",
+    "sample_package": "gateway._samples",
+    "sample_status": "gateway._samples",
 }
 
 

@@ -74,6 +74,19 @@ class VxpError(GatewayError):
         status = f"HTTP {http_status}, " if http_status else ""
         super().__init__(f"{status}ErrorCode {self.error_code}: {error_desc}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Crosses process boundaries (the worker pool): rebuild with every field.
+        return (
+            _rebuild,
+            (type(self), self.error_code, self.error_desc, self.http_status, self.retry_after_s),
+        )
+
+
+def _rebuild(
+    kind: type[VxpError], code: str, desc: str, http_status: int, retry_after_s: float | None
+) -> VxpError:
+    return kind(code, desc, http_status=http_status, retry_after_s=retry_after_s)
+
 
 class OverloadedError(VxpError):
     """Refused because the hub is saturated (503) or the system's rate is spent (429)."""

@@ -15,6 +15,17 @@ from lienthong.paths import ROOT
 
 PACKAGES_WITHOUT_LOCUST = ("lienthong", "sim", "edxml", "gateway", "tests")
 DOCTEST_MODULES = (
+    "gateway",
+    "gateway.protocol",
+    "gateway._admission",
+    "gateway._config",
+    "gateway._credentials",
+    "gateway._directory",
+    "gateway._docids",
+    "gateway._multipart",
+    "gateway._samples",
+    "gateway._sqlite_store",
+    "gateway._writer",
     "lienthong.durations",
     "lienthong.agencies",
     "lienthong.scenario._distributions",
@@ -75,7 +86,7 @@ def test_importing_the_cli_does_not_load_locust() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["lienthong.scenario"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "gateway"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:
