@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.agencies",
     "lienthong.commands.sim",
     "lienthong.commands.envelope",
+    "lienthong.commands.gateway",
 )
 
 

@@ -17,6 +17,17 @@ PACKAGES_WITHOUT_LOCUST = ("lienthong", "sim", "edxml", "gateway", "tests")
 # loadtest modules that never import locust (a test below checks it), so unit tests may use them
 PURE_LOADTEST = ("loadtest._plan", "loadtest._log", "loadtest._reconcile", "loadtest._verdict")
 DOCTEST_MODULES = (
+    "gateway",
+    "gateway.protocol",
+    "gateway._admission",
+    "gateway._config",
+    "gateway._credentials",
+    "gateway._directory",
+    "gateway._docids",
+    "gateway._multipart",
+    "gateway._samples",
+    "gateway._sqlite_store",
+    "gateway._writer",
     "lienthong.durations",
     "lienthong.agencies",
     "lienthong.scenario._distributions",
@@ -95,6 +106,7 @@ def test_importing_the_cli_or_pure_loadtest_modules_does_not_load_locust() -> No
 
 @pytest.mark.parametrize("module", ["lienthong.scenario", "edxml"])
 @pytest.mark.parametrize("module", ["lienthong.scenario", "sim"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "gateway"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Benchmark: accepted durable sendEdoc/s of 10 kB packages against a bare endpoint.
+
+    .venv/bin/python bench/gateway_bench.py [--seconds 10] [--connections 64] [--workers 4]
+
+Starts the real gateway (``lienthong gateway serve``, synchronous=FULL, access log to a file)
+and, separately, a bare endpoint on the same stack (uvicorn + uvloop + httptools + Starlette)
+that only reads the body. Both get the same signed multipart uploads of distinct 10 kB
+packages from a lean closed-loop asyncio HTTP/1.1 client (keep-alive connections, requests
+pre-built, signed when sent), in this one process. Prints accepted sends/s, p50/p99 latency of
+each, and the ratio, then one JSON line with every parameter.
+
+This machine has 2 cores shared by the server, the load generator and other work: figures are
+noisy and the generator's own CPU competes with the server's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+from gateway import Credentials, GatewayConfig, GatewayProcess  # noqa: E402
+from gateway._samples import sample_package  # noqa: E402
+from gateway.protocol import file_hash, multipart_body, sign_headers  # noqa: E402
+
+SENDERS = ("000.00.00.G22", "000.00.00.G12", "000.00.00.H29", "000.00.00.H24", "000.00.00.G01")
+RECIPIENTS = ("000.00.00.G01", "000.00.00.H29", "000.00.00.H56")
+TARGET_BYTES = 10_000
+
+
+def _packages(n: int) -> list[tuple[str, bytes]]:
+    """``n`` distinct packages of about 10 kB, as (sender, bytes)."""
+    attachment = 4000  # zipped + base64 + envelope ≈ 10 kB (printed below)
+    out = []
+    for i in range(n):
+        sender = SENDERS[i % len(SENDERS)]
+        to = [r for r in RECIPIENTS if r != sender][:2]
+        out.append((sender, sample_package(sender, to, number=i + 1, attachment_bytes=attachment)))
+    return out
+
+
+class Requests:
+    """Signed sendEdoc requests, one per package, signed when taken."""
+
+    def __init__(
+        self, packages: list[tuple[str, bytes]], credentials: Credentials, host: str
+    ) -> None:
+        self._items: list[tuple[str, str, str, str, bytes]] = []
+        for sender, data in packages:
+            system = credentials.system_for(sender)
+            content_type, body = multipart_body(data)
+            self._items.append((sender, system.systemid, system.secret, content_type, body))
+            self._hashes = None
+        self._hash = [file_hash(d) for _, d in packages]
+        self._host = host
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def take(self) -> bytes:
+        i = self._next
+        self._next += 1
+        sender, systemid, secret, content_type, body = self._items[i % len(self._items)]
+        params = {
+            "from": sender,
+            "servicetype": "eDoc",
+            "messagetype": "edoc",
+            "hash-file": self._hash[i % len(self._items)],
+        }
+        headers = sign_headers(params, systemid, secret, time.time() + i * 1e-9)
+        lines = [
+            "POST /sendEdoc HTTP/1.1",
+            f"Host: {self._host}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(body)}",
+        ]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _connection(
+    host: str,
+    port: int,
+    requests: Requests,
+    stop_at: float,
+    record_from: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while True:
+            now = time.perf_counter()
+            if now >= stop_at:
+                return
+            writer.write(requests.take())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            done = time.perf_counter()
+            if now >= record_from:
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 200:
+                    latencies.append(done - now)
+    finally:
+        writer.close()
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _drive(
+    url: str, requests: Requests, *, connections: int, warmup_s: float, seconds: float, pid: int
+) -> dict[str, float]:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    cpu: list[float] = []
+
+    async def measure_cpu(at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        cpu.append(_cpu_s(pid))
+
+    async def main() -> None:
+        start = time.perf_counter()
+        record_from, stop_at = start + warmup_s, start + warmup_s + seconds
+        await asyncio.gather(
+            measure_cpu(record_from),
+            measure_cpu(stop_at),
+            *(
+                _connection(host, int(port), requests, stop_at, record_from, latencies, statuses)
+                for _ in range(connections)
+            ),
+        )
+
+    import uvloop
+
+    uvloop.run(main())
+    latencies.sort()
+    ok = statuses.get(200, 0)
+    return {
+        "accepted_per_s": ok / seconds,
+        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
+        "mean_ms": 1000 * statistics.fmean(latencies) if latencies else float("nan"),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},  # type: ignore[dict-item]
+        "server_cpu_ms_per_answer": 1000 * (cpu[1] - cpu[0]) / max(1, sum(statuses.values())),
+        "server_cpu_share": (cpu[1] - cpu[0]) / seconds,
+    }
+
+
+def _bare_server(port_file: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "_bare_app:app",
+            "--app-dir",
+            str(ROOT / "bench"),
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    for _ in range(200):
+        try:
+            httpx.get(url + "/", timeout=1.0)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return proc, url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=GatewayConfig().workers)
+    parser.add_argument(
+        "--set", dest="settings", action="append", default=[], help="gateway settings"
+    )
+    args = parser.parse_args()
+
+    n = int((args.seconds + args.warmup) * 3000)  # more than either server can take: all distinct
+    packages = _packages(n)
+    sizes = [len(d) for _, d in packages]
+    print(
+        f"{n} distinct packages, {statistics.fmean(sizes):.0f} bytes on average (target {TARGET_BYTES})",
+        flush=True,
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = GatewayConfig(
+            port=0,
+            db=Path(tmp) / "bench.db",
+            workers=args.workers,
+            access_log=str(Path(tmp) / "access.log"),
+        )
+        config = config.with_settings(args.settings)
+        with GatewayProcess(config) as gw:
+            requests = Requests(packages, Credentials.load(gw.credentials), "127.0.0.1")
+            durable = _drive(
+                gw.url,
+                requests,
+                connections=args.connections,
+                warmup_s=args.warmup,
+                seconds=args.seconds,
+                pid=gw.pid,
+            )
+            metrics = __import__("httpx").get(gw.url + "/metrics").text
+        commits = rows = 0.0
+        for line in metrics.splitlines():
+            if line.startswith("vxp_commits_total "):
+                commits = float(line.split()[1])
+            if line.startswith("vxp_committed_rows_total "):
+                rows = float(line.split()[1])
+        proc, url = _bare_server(Path(tmp))
+        try:
+            requests = Requests(
+                packages,
+                Credentials.load(config.db.with_name(config.db.name + ".credentials.json")),
+                "127.0.0.1",
+            )
+            bare = _drive(
+                url,
+                requests,
+                connections=args.connections,
+                warmup_s=args.warmup,
+                seconds=args.seconds,
+                pid=proc.pid,
+            )
+        finally:
+            proc.terminate()
+            proc.wait()
+
+    ratio = durable["accepted_per_s"] / bare["accepted_per_s"]
+    print(
+        f"gateway sendEdoc (synchronous={config.synchronous}, workers={config.workers}): "
+        f"{durable['accepted_per_s']:.0f} accepted/s, p50 {durable['p50_ms']:.1f} ms, p99 {durable['p99_ms']:.1f} ms, "
+        f"answers {durable['statuses']}, {rows / max(commits, 1):.1f} writes per commit, "
+        f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core)"
+    )
+    print(
+        f"bare endpoint (reads the body only):          "
+        f"{bare['accepted_per_s']:.0f} answered/s, p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms, "
+        f"server CPU {bare['server_cpu_ms_per_answer']:.2f} ms/answer ({bare['server_cpu_share']:.0%} of a core)"
+    )
+    print(f"ratio durable / bare: {ratio:.0%} (target ≥ 40 %; ≥ 500 durable sends/s)")
+    print(
+        json.dumps(
+            {
+                "benchmark": "gateway",
+                "durable": durable,
+                "bare": bare,
+                "ratio": ratio,
+                "writes_per_commit": rows / max(commits, 1),
+                "package_bytes_mean": statistics.fmean(sizes),
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "warmup_s": args.warmup,
+                "config": config.as_dict(),
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+            },
+            default=str,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The running hub: every part of one gateway wired together, independent of HTTP.
+
+    requests ─▶ Authenticator ─▶ RateLimiter (429) ─▶ send Gate (503) ─▶ worker pool
+             (parse, check, trace: Intake) ─▶ GroupCommitWriter ─▶ Store
+    reads    ─▶ Authenticator ─▶ read Gate (503) ─▶ reader pool ─▶ Store
+
+:class:`Hub` owns the pools, the writer and the store; ``start`` and ``stop`` bracket its life
+(``stop`` commits every queued write before closing the store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+import edxml
+from gateway._access_log import AccessLog
+from gateway._admission import Gate, RateLimiter, Throughput
+from gateway._auth import Authenticator
+from gateway._config import GatewayConfig
+from gateway._credentials import Credentials
+from gateway._directory import AgencyDirectory
+from gateway._docids import DocIdFactory
+from gateway._errors import OverloadedError
+from gateway._intake import Intake
+from gateway._metrics import Metrics
+from gateway._store import Store
+from gateway._workers import IntakeSpec, WorkerPool
+from gateway._writer import GroupCommitWriter
+from gateway.protocol import ErrorCode
+
+__all__ = ["Hub"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_READER_THREADS = 4  # SQLite reads are short; a few threads keep the event loop free
+
+
+class Hub:
+    """One gateway's state. Build it, ``start()`` it inside the server, ``stop()`` at shutdown."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        credentials: Credentials,
+        directory: AgencyDirectory,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.credentials = credentials
+        self.directory = directory
+        self.store = store
+        self.clock = clock
+        self.metrics = Metrics()
+        self.auth = Authenticator(credentials, max_skew_s=config.max_skew_s)
+        self.intake = Intake(
+            directory,
+            config.hub_organ_id or directory.hub_code,
+            limits=edxml.Limits(max_bytes=config.max_body_kb * 1024),
+        )
+        self.rate = RateLimiter(rate_per_s=config.rate_limit_per_s, burst=config.rate_burst)
+        self.send_gate = Gate(config.admission_limit)
+        self.read_gate = Gate(config.read_limit)
+        self.throughput = Throughput(now_s=time.monotonic())
+        self._throughput_lock = threading.Lock()
+        self.writer = GroupCommitWriter(
+            store,
+            batch_max=config.batch_max,
+            queue_max=config.writer_queue_max,
+            observer=self._committed,
+        )
+        self.metrics.watch_queue(lambda: self.writer.depth)
+        self.workers = WorkerPool(
+            IntakeSpec(
+                config.topology,
+                str(config.extra_agencies) if config.extra_agencies else None,
+                config.hub_organ_id,
+                config.max_body_kb * 1024,
+            ),
+            workers=config.workers,
+        )
+        self.readers = ThreadPoolExecutor(
+            min(_READER_THREADS, config.read_limit), thread_name_prefix="vxp-reader"
+        )
+        self.doc_ids = DocIdFactory()
+        self.log = AccessLog(config.access_log)
+        self.ready = False
+
+    async def start(self) -> None:
+        await self.workers.start()
+        self.writer.start()
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Refuse new work, commit what is queued, close the store (call once requests are
+        drained)."""
+        self.ready = False
+        await self.workers.close()
+        await asyncio.get_running_loop().run_in_executor(None, self._close_storage)
+
+    def _close_storage(self) -> None:
+        self.writer.close()
+        self.readers.shutdown(wait=True)
+        self.store.close()
+        self.log.close()
+
+    def _committed(self, rows: int, seconds: float) -> None:
+        self.metrics.commit(rows, seconds)
+        with self._throughput_lock:
+            self.throughput.add(rows, time.monotonic())
+
+    def drain_s(self) -> float:
+        """Seconds the work inside needs at the recent commit rate (for Retry-After)."""
+        inside = self.send_gate.inside + self.writer.depth
+        rate = max(self.throughput.rate_per_s, 1.0)
+        return max(1.0, inside / rate)
+
+    def saturated(self, operation: str, what: str, wait_s: float) -> OverloadedError:
+        self.metrics.refusal(operation, "saturated")
+        return OverloadedError(
+            ErrorCode.SYSTEM_ERROR,
+            f"the hub is saturated ({what}): retry after {math.ceil(wait_s)} s",
+            http_status=503,
+            retry_after_s=wait_s,
+        )
+
+    async def read(
+        self, operation: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a store read in the reader pool, within the read gate."""
+        if not self.read_gate.enter():
+            raise self.saturated(operation, f"{self.read_gate.limit} reads in flight", 1.0)
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.readers, functools.partial(fn, *args, **kwargs))
+        finally:
+            self.read_gate.leave()

@@ -1,0 +1,135 @@
+"""A sendEdoc upload becomes a :class:`NewMessage`: parse, check, add the hub's TraceHeader.
+
+This is the CPU work of a send (the simulation's receive → parse → fan-out stages) and runs in
+the worker pool. Every refusal is a VxpError with the code the client sees:
+
+- 22 (HTTP 400) the file is not conforming edXML: the parser's one-line reason (line, path);
+- 10 (HTTP 400) ``messagetype`` says edoc but the file is a status message, or the reverse;
+- 19 (HTTP 403) ``From/OrganId`` is not the agency the caller signed as (``from``);
+- 18 (HTTP 422) a recipient (``To/OrganId``, or ``ResponseFor/OrganId`` of a status) is not in
+  the hub's agency directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import edxml
+from gateway._directory import AgencyDirectory
+from gateway._errors import VxpError
+from gateway._store import NewMessage
+from gateway.protocol import ErrorCode
+
+__all__ = ["VIETNAM", "Intake"]
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")  # TraceHeader timestamps are local (UTC+7)
+_SHOWN_UNKNOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What the hub checks a message against, and the TraceHeader it adds."""
+
+    directory: AgencyDirectory
+    hub_organ_id: str
+    limits: edxml.Limits | None = None
+
+    def prepare(
+        self,
+        data: bytes,
+        *,
+        messagetype: str,
+        agency: str,
+        systemid: str,
+        doc_id: str,
+        now_s: float,
+    ) -> NewMessage:
+        """Validate ``data`` sent by ``agency`` and return the message to store under
+        ``doc_id``. Raises VxpError (22, 10, 19, 18: see the module docstring)."""
+        try:
+            message = edxml.parse(data, limits=self.limits)
+        except edxml.EnvelopeError as err:
+            raise VxpError(
+                ErrorCode.NOT_EDXML, f"file_doc is not conforming edXML: {err}", http_status=400
+            ) from None
+        if message.kind != messagetype:
+            raise VxpError(
+                ErrorCode.INVALID_FILE,
+                f"header messagetype {messagetype!r} but file_doc holds a {message.kind!r} "
+                "message: expected them to agree",
+                http_status=400,
+            )
+        sha = hashlib.sha256(data).hexdigest()
+        if isinstance(message, edxml.StatusMessage):
+            sender = message.sender.organ_id
+            recipients: tuple[str, ...] = (message.notify,)
+            where = "ResponseFor/OrganId"
+        else:
+            sender = message.sender
+            recipients = tuple(dict.fromkeys(message.recipients))  # a code listed twice gets one
+            where = "To/OrganId"
+        if sender != agency:
+            raise VxpError(
+                ErrorCode.SENDER_NOT_REGISTERED,
+                f"From/OrganId {sender!r} differs from header from {agency!r} registered to "
+                f"systemid {systemid!r}: expected the same code",
+                http_status=403,
+            )
+        unknown = self.directory.unknown(recipients)
+        if unknown:
+            shown = ", ".join(repr(c) for c in unknown[:_SHOWN_UNKNOWN])
+            more = (
+                f" and {len(unknown) - _SHOWN_UNKNOWN} more"
+                if len(unknown) > _SHOWN_UNKNOWN
+                else ""
+            )
+            raise VxpError(
+                ErrorCode.UNKNOWN_RECIPIENT,
+                f"{where} {shown}{more}: not in the hub's agency directory",
+                http_status=422,
+            )
+        stamp = datetime.fromtimestamp(now_s, VIETNAM).replace(microsecond=0)
+        try:
+            body = edxml.append_trace(data, self.hub_organ_id, stamp, limits=self.limits)
+        except edxml.EnvelopeError as err:
+            raise VxpError(
+                ErrorCode.FILE_PROCESSING,
+                f"cannot add the hub's TraceHeader: {err}",
+                http_status=400,
+            ) from None
+        if isinstance(message, edxml.StatusMessage):
+            return NewMessage(
+                doc_id=doc_id,
+                kind="status",
+                sender=sender,
+                systemid=systemid,
+                recipients=recipients,
+                dedup_key="sha256:" + sha,  # statuses resend as exact copies only
+                content_sha256=sha,
+                document_id=message.document_id,
+                title=message.description[:200],
+                notation=message.status_code,
+                created_s=now_s,
+                body=body,
+                status_code=message.status_code,
+                status_desc=message.description,
+                about=message.document_id,
+            )
+        header = message.header
+        code = header.code
+        return NewMessage(
+            doc_id=doc_id,
+            kind="edoc",
+            sender=sender,
+            systemid=systemid,
+            recipients=recipients,
+            dedup_key=message.document_id,
+            content_sha256=sha,
+            document_id=message.document_id,
+            title=header.subject,
+            notation=f"{code.code_number}/{code.code_notation}",
+            created_s=now_s,
+            body=body,
+        )

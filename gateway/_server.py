@@ -1,0 +1,121 @@
+"""Run a gateway: build its parts from a :class:`GatewayConfig` and serve them with uvicorn.
+
+uvicorn runs with uvloop and httptools; the server binds its socket itself so ``port`` 0 works,
+and prints one line ``lienthong gateway: listening on http://HOST:PORT`` to stdout once it
+accepts requests (tests and the load test wait for that line). SIGTERM (or SIGINT) stops it
+cleanly: no new connections, requests in flight finish (up to ``shutdown_timeout_s``), the
+writer commits everything queued, the database is closed, exit code 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from gateway._config import GatewayConfig
+from gateway._credentials import Credentials
+from gateway._directory import AgencyDirectory
+from gateway._errors import ConfigError, CredentialsError
+from gateway._hub import Hub
+from gateway._process import CREDENTIALS_PREFIX, READY_PREFIX
+from gateway._sqlite_store import SqliteStore
+
+__all__ = ["build_hub", "default_credentials_path", "serve"]
+
+
+def default_credentials_path(db: Path) -> Path:
+    """Where ``serve`` keeps the development credentials of a database: beside it."""
+    return db.with_name(db.name + ".credentials.json")
+
+
+def build_hub(config: GatewayConfig, *, out: TextIO = sys.stdout) -> Hub:
+    """The directory, credentials and store ``config`` names, as a :class:`Hub`.
+
+    Without ``config.credentials``, reuses (or generates, one system per agency of the topology)
+    the development file beside the database, and prints its path. Raises GatewayError
+    subclasses naming the file at fault.
+    """
+    directory = AgencyDirectory.load(config.topology, extra=config.extra_agencies)
+    path = config.credentials
+    if path is None:
+        path = default_credentials_path(config.db)
+        if not path.exists():
+            Credentials.generate(e.code for e in directory.entries).save(path)
+    credentials = Credentials.load(path)
+    print(f"{CREDENTIALS_PREFIX}{path.resolve()}", file=out, flush=True)
+    for system in credentials.systems:
+        stray = directory.unknown(system.agencies)
+        if stray:
+            raise CredentialsError(
+                f"{path}: systemid {system.systemid!r} speaks for {stray[0]!r}, which is not in "
+                f"the agency directory {directory.source}"
+            )
+    store = SqliteStore(config.db, synchronous=config.synchronous)
+    return Hub(config, credentials=credentials, directory=directory, store=store)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
+    """Serve until SIGTERM/SIGINT; returns the exit code (0 after a clean shutdown)."""
+    import uvicorn
+
+    from gateway._app import create_app
+
+    hub = build_hub(config, out=out)
+    sock = _bind(config.host, config.port)
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    uv_config = uvicorn.Config(
+        create_app(hub),
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,  # the gateway writes its own structured access log
+        server_header=False,
+        timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s),
+        timeout_keep_alive=30,
+        backlog=2048,
+    )
+    server = uvicorn.Server(uv_config)
+    # uvicorn handles SIGTERM itself and re-raises it after its clean shutdown; with this
+    # handler in place that second delivery is harmless and the process exits 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+
+    async def run() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            print(f"{READY_PREFIX}http://{shown_host}:{port}", file=out, flush=True)
+        await task
+
+    logging.getLogger("gateway").setLevel(logging.INFO)
+    with asyncio.Runner(loop_factory=uv_config.get_loop_factory()) as runner:
+        runner.run(run())
+    sock.close()
+    print(
+        f"lienthong gateway: stopped; {hub.writer.rows} writes in {hub.writer.batches} commits",
+        file=out,
+        flush=True,
+    )
+    return 0

@@ -1,0 +1,106 @@
+"""``lienthong gateway serve|credentials``: run the reference hub, make credentials for it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from lienthong.agencies import available_directories
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("gateway", help="run the reference hub (VXP interface)")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="serve the VXP interface until SIGTERM",
+        description="Serve the VXP interface. Prints 'lienthong gateway: credentials PATH' and "
+        "'lienthong gateway: listening on URL' to stdout; the access log (JSON lines) goes to "
+        "stderr unless --access-log says otherwise. SIGTERM/SIGINT stop it cleanly.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port; 0 takes a free one (8080)")
+    serve.add_argument("--db", type=Path, default=Path("gateway.db"), help="SQLite database")
+    serve.add_argument(
+        "--credentials",
+        type=Path,
+        help="credentials file (JSON); default: a development file beside the database, "
+        "generated for the topology on first use",
+    )
+    serve.add_argument(
+        "--topology",
+        help=f"agency directory: {', '.join(available_directories())} or a CSV file (2019)",
+    )
+    serve.add_argument(
+        "--extra-agencies", type=Path, help="file of further agency codes (code[,name[,mail]])"
+    )
+    serve.add_argument("--workers", type=int, help="threads for a send's CPU work (4)")
+    serve.add_argument(
+        "--scenario",
+        help="take workers, admission limit, rate limit and batch size from "
+        "this scenario's [hub] section (and its topology)",
+    )
+    serve.add_argument("--access-log", help="access log: a file, '-' for stderr (default) or 'off'")
+    serve.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any gateway setting, e.g. --set admission_limit=64 --set rate_limit_per_s=off",
+    )
+    serve.set_defaults(handler=_serve)
+
+    creds = actions.add_parser(
+        "credentials",
+        help="write a credentials file: one system per agency of a topology, random secrets",
+    )
+    creds.add_argument("out", type=Path, help="file to write (JSON, mode 0600)")
+    creds.add_argument("--topology", default="2019", help="agency directory (2019)")
+    creds.add_argument("--prefix", default="lt.", help="systemid prefix before each code (lt.)")
+    creds.add_argument("--force", action="store_true", help="overwrite an existing file")
+    creds.set_defaults(handler=_credentials)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from gateway import GatewayConfig
+
+    if args.scenario:
+        from lienthong.scenario import load_scenario
+
+        scenario = load_scenario(args.scenario)
+        config = GatewayConfig.from_scenario_hub(scenario.hub, topology=scenario.topology.directory)
+    else:
+        config = GatewayConfig()
+    config = config.with_settings(args.settings)
+    changes: dict[str, object] = {"host": args.host, "port": args.port, "db": args.db}
+    if args.credentials is not None:
+        changes["credentials"] = args.credentials
+    if args.topology is not None:
+        changes["topology"] = args.topology
+    if args.extra_agencies is not None:
+        changes["extra_agencies"] = args.extra_agencies
+    if args.workers is not None:
+        changes["workers"] = args.workers
+    if args.access_log is not None:
+        changes["access_log"] = None if args.access_log == "off" else args.access_log
+    return config.with_settings([f"{k}={'off' if v is None else v}" for k, v in changes.items()])
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway import serve
+
+    return serve(_config(args))
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    from gateway import AgencyDirectory, Credentials, CredentialsError
+
+    if args.out.exists() and not args.force:
+        raise CredentialsError(f"{args.out}: exists; pass --force to overwrite it")
+    directory = AgencyDirectory.load(args.topology)
+    creds = Credentials.generate((e.code for e in directory.entries), prefix=args.prefix)
+    path = creds.save(args.out)
+    print(f"{path}: {len(creds)} systems for topology {args.topology}")
+    return 0

@@ -1,0 +1,67 @@
+"""GatewayConfig: defaults, validation with named values, --set, the scenario's hub section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway import ConfigError, GatewayConfig
+from lienthong.scenario import load_scenario
+
+
+def test_defaults_are_valid_and_durable() -> None:
+    config = GatewayConfig()
+    assert config.synchronous == "FULL"
+    assert config.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"workers": 0}, "gateway workers = 0: expected an integer ≥ 1"),
+        ({"admission_limit": -1}, "admission_limit = -1"),
+        ({"rate_limit_per_s": 0.0}, "expected a rate > 0 or off"),
+        ({"synchronous": "EXTRA"}, "expected one of FULL, NORMAL, OFF"),
+        ({"port": 70000}, "port = 70000"),
+    ],
+)
+def test_bad_values_are_named(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        GatewayConfig(**settings)  # type: ignore[arg-type]
+
+
+def test_settings_are_typed_and_off_clears_an_optional() -> None:
+    config = GatewayConfig().with_settings(
+        ["workers=2", "rate_limit_per_s=12.5", "admission_limit=off", "db=/tmp/x.db"]
+    )
+    assert (config.workers, config.rate_limit_per_s, config.admission_limit) == (2, 12.5, None)
+    assert config.db == Path("/tmp/x.db")
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("workerz=2", "expected key=value with a key among"),
+        ("workers", "expected key=value"),
+        ("workers=two", "workers=two: expected an integer"),
+        ("rate_limit_per_s=fast", "expected a number or off"),
+    ],
+)
+def test_bad_settings_are_named(pair: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        GatewayConfig().with_settings([pair])
+
+
+def test_from_scenario_hub_takes_the_simulated_knobs(repo_root: Path) -> None:
+    scenario = load_scenario(
+        repo_root / "scenarios" / "smoke.toml",
+        overrides=["hub.workers=3", "hub.rate_limit_per_s=7", "hub.commit.batch_max=32"],
+    )
+    config = GatewayConfig.from_scenario_hub(scenario.hub, port=0)
+    assert config.workers == 3
+    assert config.rate_limit_per_s == 7
+    assert config.rate_burst == scenario.hub.rate_burst
+    assert config.batch_max == 32
+    assert config.admission_limit == scenario.hub.admission_limit
+    assert config.port == 0
