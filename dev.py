@@ -43,8 +43,8 @@ DEMO_STEPS: tuple[tuple[str, ...], ...] = (
 
 BENCH_STEPS: tuple[tuple[str, ...], ...] = (
     ("python", "bench/edxml_bench.py", "--json", "out/bench/edxml.json"),
+    ("python", "bench/sim_bench.py"),
 )
-BENCH_STEPS: tuple[tuple[str, ...], ...] = (("python", "bench/sim_bench.py"),)
 
 TEST_STEPS: tuple[tuple[str, ...], ...] = (
     ("ruff", "check", "."),

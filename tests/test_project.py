@@ -104,9 +104,7 @@ def test_importing_the_cli_or_pure_loadtest_modules_does_not_load_locust() -> No
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["lienthong.scenario", "edxml"])
-@pytest.mark.parametrize("module", ["lienthong.scenario", "sim"])
-@pytest.mark.parametrize("module", ["lienthong.scenario", "gateway"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "edxml", "sim", "gateway"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:
