@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.sim",
     "lienthong.commands.envelope",
     "lienthong.commands.gateway",
+    "lienthong.commands.load",
 )
 
 

@@ -74,7 +74,9 @@ class RunLog:
     operations: dict[str, OperationLog] = field(default_factory=dict)
     planned: int = 0  # package sends scheduled within the run
     issued: int = 0  # of those, how many were started (late or not)
-    in_flight_at_end: int = 0  # operations still waiting for an answer when the run ended
+    in_flight_at_end: int = 0  # sends in flight and statuses not yet due when the run ended
+    gave_up: int = 0  # sends (packages or statuses) abandoned after the last retry
+    corrupt: list[str] = field(default_factory=list)  # fetched items that were not valid edXML
 
     def op(self, name: str) -> OperationLog:
         log = self.operations.get(name)
@@ -88,6 +90,8 @@ class RunLog:
         self.planned += other.planned
         self.issued += other.issued
         self.in_flight_at_end += other.in_flight_at_end
+        self.gave_up += other.gave_up
+        self.corrupt += other.corrupt
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +107,8 @@ class RunLog:
             "planned": self.planned,
             "issued": self.issued,
             "in_flight_at_end": self.in_flight_at_end,
+            "gave_up": self.gave_up,
+            "corrupt": self.corrupt,
         }
 
     @classmethod

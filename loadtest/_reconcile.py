@@ -30,16 +30,24 @@ class Ledger:
     statuses_sent: list[tuple[str, str]] = field(default_factory=list)
     # (status key, fetching agency code)
     statuses_fetched: list[tuple[str, str]] = field(default_factory=list)
+    # what the hub still listed for the agencies after the drain: queued, not lost
+    waiting_deliveries: int = 0
+    waiting_statuses: int = 0
+    unknown_waiting: int = 0  # agencies whose count could not be read
 
     def __iadd__(self, other: Ledger) -> Ledger:
         self.accepted += other.accepted
         self.fetched += other.fetched
         self.statuses_sent += other.statuses_sent
         self.statuses_fetched += other.statuses_fetched
+        self.waiting_deliveries += other.waiting_deliveries
+        self.waiting_statuses += other.waiting_statuses
+        self.unknown_waiting += other.unknown_waiting
         return self
 
-    def to_json(self) -> dict[str, list[list[Any]]]:
+    def to_json(self) -> dict[str, Any]:
         return {
+            "waiting": [self.waiting_deliveries, self.waiting_statuses, self.unknown_waiting],
             "accepted": [[d, s, list(r)] for d, s, r in self.accepted],
             "fetched": [[d, a, list(r)] for d, a, r in self.fetched],
             "statuses_sent": [list(x) for x in self.statuses_sent],
@@ -47,8 +55,12 @@ class Ledger:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, list[list[Any]]]) -> Ledger:
+    def from_json(cls, data: dict[str, Any]) -> Ledger:
+        waiting, statuses_waiting, unknown = data["waiting"]
         return cls(
+            waiting_deliveries=int(waiting),
+            waiting_statuses=int(statuses_waiting),
+            unknown_waiting=int(unknown),
             accepted=[(str(d), str(s), tuple(str(x) for x in r)) for d, s, r in data["accepted"]],
             fetched=[(str(d), str(a), tuple(str(x) for x in r)) for d, a, r in data["fetched"]],
             statuses_sent=[(str(k), str(a)) for k, a in data["statuses_sent"]],
@@ -68,7 +80,17 @@ class Reconciliation:
     statuses_delivered: int
     statuses_missing: int
     statuses_wrong: int
+    waiting_deliveries: int  # still listed by the hub after the drain
+    waiting_statuses: int
+    unknown_waiting: int
     examples: tuple[str, ...]
+
+    @property
+    def lost(self) -> int:
+        """Missing items beyond what the hub still lists: neither fetched nor held any more."""
+        return max(0, self.missing - self.waiting_deliveries) + max(
+            0, self.statuses_missing - self.waiting_statuses
+        )
 
     @property
     def ok(self) -> bool:
@@ -83,20 +105,29 @@ class Reconciliation:
     def problems(self) -> list[str]:
         """One line per kind of loss or misdelivery (empty when all is well)."""
         out = []
-        if self.missing:
+        if self.lost:
             out.append(
-                f"{self.missing} of {self.expected_deliveries} accepted deliveries never fetched"
+                f"{self.lost} accepted items lost: neither fetched nor still held by the hub"
             )
+        queued = self.waiting_deliveries + self.waiting_statuses
+        if (self.missing or self.statuses_missing) and queued:
+            out.append(
+                f"{self.missing} deliveries and {self.statuses_missing} statuses not fetched when the "
+                f"drain ended; the hub still lists {queued} (queued, not lost: it did not drain in time)"
+            )
+        elif self.missing or self.statuses_missing:
+            out.append(
+                f"{self.missing} of {self.expected_deliveries} accepted deliveries and "
+                f"{self.statuses_missing} of {self.statuses_expected} statuses never fetched"
+            )
+        if self.unknown_waiting:
+            out.append(f"{self.unknown_waiting} waiting counts could not be read after the drain")
         if self.wrong_recipient:
             out.append(
                 f"{self.wrong_recipient} deliveries fetched by an agency the package was not addressed to"
             )
         if self.unknown_fetched:
             out.append(f"{self.unknown_fetched} fetched packages were never accepted from a sender")
-        if self.statuses_missing:
-            out.append(
-                f"{self.statuses_missing} of {self.statuses_expected} accepted statuses never reached their sender"
-            )
         if self.statuses_wrong:
             out.append(f"{self.statuses_wrong} statuses fetched by an agency they do not notify")
         return out
@@ -153,6 +184,9 @@ def reconcile(ledger: Ledger) -> Reconciliation:
         statuses_delivered=len(s_expected) - len(s_missing),
         statuses_missing=len(s_missing),
         statuses_wrong=s_wrong,
+        waiting_deliveries=ledger.waiting_deliveries,
+        waiting_statuses=ledger.waiting_statuses,
+        unknown_waiting=ledger.unknown_waiting,
         examples=tuple(examples),
     )
 

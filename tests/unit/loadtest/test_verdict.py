@@ -48,6 +48,20 @@ def test_reconcile_finds_missing_wrong_and_unknown() -> None:
     assert len(r.problems()) == 5
 
 
+def test_items_still_queued_at_the_hub_are_not_called_lost() -> None:
+    ledger = _ledger()
+    ledger.fetched = ledger.fetched[:2]  # d2 never fetched by A ...
+    ledger.waiting_deliveries = 1  # ... but the hub still lists one item for A
+    r = reconcile(ledger)
+    assert not r.ok
+    assert r.lost == 0
+    assert any("queued, not lost" in p for p in r.problems())
+    ledger.waiting_deliveries = 0
+    r = reconcile(ledger)
+    assert r.lost == 1
+    assert any("lost: neither fetched nor still held" in p for p in r.problems())
+
+
 def test_ledger_json_round_trip() -> None:
     ledger = _ledger()
     assert Ledger.from_json(ledger.to_json()) == ledger
@@ -89,6 +103,19 @@ def test_judge_names_each_broken_slo(scenarios_dir: Path) -> None:
         == "slo.operations.send.p95_ms: measured 100 ms (limit 50 ms)"
     )
     assert "80 of 100 offered packages accepted" in broken["slo.min_achieved_ratio"]
+
+
+def test_without_polling_reconciliation_is_not_checked(scenarios_dir: Path) -> None:
+    slo = load_scenario(scenarios_dir / "smoke.toml").slo
+    ledger = _ledger()
+    ledger.fetched = []
+    checks = judge(_log(100.0, [OK] * 10, 10), reconcile(ledger), slo, recipients_poll=False)
+    (check,) = [c for c in checks if c.name == "reconciliation"]
+    assert check.ok
+    assert "not checked" in check.message
+    checks = judge(_log(100.0, [OK] * 10, 10), reconcile(ledger), slo)
+    (check,) = [c for c in checks if c.name == "reconciliation"]
+    assert not check.ok
 
 
 def test_log_json_round_trip_and_timeline() -> None:
