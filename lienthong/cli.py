@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.envelope",
     "lienthong.commands.gateway",
     "lienthong.commands.load",
+    "lienthong.commands.calibrate",
+    "lienthong.commands.twin",
 )
 
 

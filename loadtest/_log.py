@@ -29,17 +29,20 @@ class OperationLog:
     latency_ms: list[float] = field(default_factory=list)  # answer time − scheduled time
     outcome: list[int] = field(default_factory=list)
     late: int = 0  # started later than the run's late threshold after its schedule
+    kb: float = 0.0  # request and answer bodies of the answered calls, kB (1 kB = 1000 bytes)
 
-    def add(self, scheduled_s: float, latency_ms: float, outcome: Outcome) -> None:
+    def add(self, scheduled_s: float, latency_ms: float, outcome: Outcome, kb: float = 0.0) -> None:
         self.scheduled_s.append(scheduled_s)
         self.latency_ms.append(latency_ms)
         self.outcome.append(outcome)
+        self.kb += kb
 
     def merge(self, other: OperationLog) -> None:
         self.scheduled_s += other.scheduled_s
         self.latency_ms += other.latency_ms
         self.outcome += other.outcome
         self.late += other.late
+        self.kb += other.kb
 
     def summary(self) -> dict[str, Any]:
         outcome = np.asarray(self.outcome, dtype=np.int8)
@@ -51,6 +54,7 @@ class OperationLog:
             "refused": int((outcome == REFUSED).sum()),
             "failed": int((outcome == FAILED).sum()),
             "late": self.late,
+            "kb": self.kb,
             "mean_ms": _stat(ok, np.mean),
             "p50_ms": _pct(ok, 50),
             "p95_ms": _pct(ok, 95),
@@ -101,6 +105,7 @@ class RunLog:
                     "latency_ms": log.latency_ms,
                     "outcome": log.outcome,
                     "late": log.late,
+                    "kb": log.kb,
                 }
                 for name, log in self.operations.items()
             },
@@ -120,7 +125,11 @@ class RunLog:
         )
         for name, d in data["operations"].items():
             run.operations[name] = OperationLog(
-                list(d["scheduled_s"]), list(d["latency_ms"]), list(d["outcome"]), int(d["late"])
+                list(d["scheduled_s"]),
+                list(d["latency_ms"]),
+                list(d["outcome"]),
+                int(d["late"]),
+                float(d["kb"]),
             )
         return run
 

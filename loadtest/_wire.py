@@ -148,5 +148,6 @@ class Wire:
                         response.failure(
                             f"HTTP {status}, ErrorCode {answer.error_code}: {answer.error_desc}"
                         )
-        self._log.op(op).add(scheduled_s - self._t0_s, latency_ms, outcome)
+        kb = (len(body or b"") + len(response.content or b"")) / 1000.0 if status else 0.0
+        self._log.op(op).add(scheduled_s - self._t0_s, latency_ms, outcome, kb)
         return Reply(outcome, answer, status, latency_ms, business)
