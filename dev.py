@@ -28,7 +28,9 @@ DEMO_STEPS: tuple[tuple[str, ...], ...] = (
     ("lienthong", "scenario", "check", "scenarios/national-2022.toml"),
 )
 
-BENCH_STEPS: tuple[tuple[str, ...], ...] = ()
+BENCH_STEPS: tuple[tuple[str, ...], ...] = (
+    ("python", "bench/edxml_bench.py", "--json", "out/bench/edxml.json"),
+)
 
 TEST_STEPS: tuple[tuple[str, ...], ...] = (
     ("ruff", "check", "."),

@@ -6,7 +6,8 @@
     ...     Organization("000.00.00.H53"),
     ...     ResponseFor("000.00.00.G22", "7816/VPCP-TTĐT", dt.date(2015, 9, 30),
     ...                 "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"),
-    ...     "01", dt.datetime(2015, 10, 1, 8, 30))
+    ...     staff_info=None, status_code="01", description="",
+    ...     timestamp=dt.datetime(2015, 10, 1, 8, 30))
     >>> message = parse(build(status))
     >>> message.kind, message.notify, message.status_code
     ('status', '000.00.00.G22', '01')

@@ -15,7 +15,8 @@ bytes they already are: a package around pre-encoded attachments costs its heade
     >>> status = StatusMessage(Organization("000.00.00.H53"),
     ...     ResponseFor("000.00.00.G22", "7816/VPCP-TTĐT", dt.date(2015, 9, 30),
     ...                 "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"),
-    ...     "03", dt.datetime(2015, 10, 1, 8, 30))
+    ...     staff_info=None, status_code="03", description="",
+    ...     timestamp=dt.datetime(2015, 10, 1, 8, 30))
     >>> parse(build(status)) == status
     True
 """
@@ -108,7 +109,9 @@ class _Writer:
         return text
 
     def attr(self, value: object, name: str) -> str:
-        return self.text(value, name).translate(_ATTR_ESCAPES)
+        self.text(value, name)  # type and character checks
+        assert isinstance(value, str)
+        return value.translate(_ATTR_ESCAPES)
 
     def leaf(self, indent: str, name: str, text: str, prefix: str = P) -> None:
         tag = f"{prefix}:{name}" if prefix else name

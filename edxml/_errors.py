@@ -43,7 +43,7 @@ class EnvelopeError(Exception):
     """Base of every envelope failure; ``reason``, ``line`` and ``path`` say what and where."""
 
     def __init__(self, reason: str, *, line: int | None = None, path: str | None = None) -> None:
-        self.reason = reason
+        self.reason = " ".join(reason.split())  # one line, whatever libxml2 or a value said
         self.line = line
         self.path = path
         super().__init__(self.__str__())

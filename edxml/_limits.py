@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-__all__ = ["DEFAULT_LIMITS", "Limits"]
+__all__ = ["DEFAULT_LIMITS", "MIN_DEPTH", "Limits"]
+
+MIN_DEPTH = 10  # edXML/.../TraceHeaderList/Bussiness/ReplacementInfoList/.../OrganIdList/OrganId
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +26,9 @@ class Limits:
     """Whole package. No official limit is published; one gateway chose 50 MB (EDXML.md)."""
     max_depth: int = 32
     """Element nesting; the deepest legitimate path is 9 (ReplacementInfoList/.../OrganId)."""
-    max_text_bytes: int = 1_000_000
-    """One text value other than an attachment payload (Subject, Content, a certificate...)."""
+    max_text_bytes: int = 100_000
+    """One text value other than an attachment payload (Subject, Content, a certificate...);
+    a trích yếu runs to a few hundred bytes, a certificate to 2 kB: 100 kB is generous."""
     max_attachment_bytes: int = 50_000_000
     """One attachment's original (decoded, unzipped) size, declared or actual (zip bombs)."""
     max_attachments: int = 100
@@ -37,6 +40,11 @@ class Limits:
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Limits.{f.name} = {value!r}: expected an integer ≥ 1")
+        if self.max_depth < MIN_DEPTH:
+            raise ValueError(
+                f"Limits.max_depth = {self.max_depth}: expected ≥ {MIN_DEPTH} "
+                "(legitimate packages nest that deep)"
+            )
 
 
 DEFAULT_LIMITS = Limits()

@@ -293,14 +293,18 @@ class Package:
 
 @dataclass(frozen=True, slots=True)
 class StatusMessage:
-    """A status message answering a package (messagetype ``status``)."""
+    """A status message answering a package (messagetype ``status``).
+
+    Fields in the order of the agreed contract (EDXML-API.md); ``staff_info`` may be ``None``
+    and ``description`` empty except for 02 and 13, which need a reason.
+    """
 
     sender: Organization
     response_for: ResponseFor
+    staff_info: StaffInfo | None
     status_code: str
+    description: str
     timestamp: dt.datetime
-    description: str = ""
-    staff_info: StaffInfo | None = None
     traces: tuple[TraceHeader, ...] = ()
     signature: Signature | None = None
     findings: tuple[Finding, ...] = field(default=(), compare=False)

@@ -170,6 +170,13 @@ _signature = fast_constructor(Signature)
 _signed_reference = fast_constructor(SignedReference)
 
 
+def _each(slot: Any) -> list[E]:
+    """The elements in a slot of ``Reader.kids``: none, the one, or the list."""
+    if slot is None:
+        return []
+    return slot if isinstance(slot, list) else [slot]
+
+
 class _Parts(Reader):
     """The parts of a package and of a status message."""
 
@@ -305,6 +312,8 @@ class _Parts(Reader):
             ref_slots = self.kids(ref, _DSIG_REFERENCE)
             transforms_el = ref_slots[0]
             digest_method = ref_slots[1]
+            if digest_method is not None and len(digest_method):
+                self.check_depth(digest_method)  # may hold parameters: not read, only bounded
             digest_value = ref_slots[2]
             transforms: tuple[str, ...] = ()
             if transforms_el is not None:
@@ -344,7 +353,8 @@ class _Parts(Reader):
 
     def document_header(self, element: E, slots: list[Any]) -> MessageHeader:
         for i in _STATUS_ONLY:
-            for extra in slots[i] or ():
+            for extra in _each(slots[i]):
+                self.check_depth(extra)
                 self.finding(
                     "unknown-element",
                     f"element {_MH.names[i]} belongs to status messages; skipped",
@@ -450,7 +460,8 @@ class _Parts(Reader):
         signature: Signature | None,
     ) -> StatusMessage:
         for i in _DOCUMENT_ONLY:
-            for extra in slots[i] or ():
+            for extra in _each(slots[i]):
+                self.check_depth(extra)
                 if i == 1:
                     raise self.fail(
                         StructureError,
@@ -500,10 +511,10 @@ class _Parts(Reader):
         return StatusMessage(
             self.organization(self.need(slots[0], _MH.names[0], element), "From"),
             response,
-            code,
-            self.timestamp(self.text(stamp_el), "Timestamp", stamp_el),
-            description,
             self.staff(staff_el) if staff_el is not None else None,
+            code,
+            description,
+            self.timestamp(self.text(stamp_el), "Timestamp", stamp_el),
             traces,
             signature,
         )
@@ -631,6 +642,7 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
     if mh[15] is not None:  # StatusCode: a status message
         message = r.status(message_header, mh, traces, signature)
         if business_el is not None:
+            r.check_depth(business_el)
             r.finding("unknown-element", "Bussiness in a status message; skipped", business_el)
         references = r.manifest(body)[0] if body is not None else ()
         attached = (r.kids(container, _ATTACHMENTS)[0] or []) if container is not None else []
@@ -676,16 +688,34 @@ def check_findings(message: Package | StatusMessage) -> None:
 
 
 def parse(
-    data: bytes, *, limits: Limits | None = None, strict: bool = False
+    data: bytes,
+    *,
+    limits: Limits | None = None,
+    strict: bool = False,
+    decode_attachments: bool = False,
 ) -> Package | StatusMessage:
     """Parse an edXML package or status message.
 
     Raises only ``EnvelopeError`` subclasses, each with ``line`` and ``path``. Findings
     (non-conforming codes, unknown elements...) are in ``message.findings``; ``strict=True``
-    refuses them with ``FindingsError``.
+    refuses them with ``FindingsError``. Attachments are checked (base64, zip directory,
+    declared size) but decoded only by ``attachment.data()``; ``decode_attachments=True``
+    decodes each now (bounded, then dropped), so a corrupt or lying zip is refused here.
     """
     limits = limits or DEFAULT_LIMITS
-    message = read_message(parse_tree(data, limits), limits)
+    root = parse_tree(data, limits)
+    message = read_message(root, limits)
     if strict:
         check_findings(message)
+    if decode_attachments and isinstance(message, Package):
+        encoded = root.findall(f"{{{C.NS}}}AttachmentEncoded/{{{C.NS}}}Attachment")
+        by_id = {a.content_id: a for a in message.attachments}
+        for element in encoded:
+            content_id = (element.findtext(f"{{{C.NS}}}ContentId") or "").strip()
+            try:
+                by_id[content_id].data(max_bytes=limits.max_attachment_bytes)
+            except (AttachmentError, LimitError) as exc:
+                raise Reader.fail(
+                    type(exc), f"attachment {content_id!r}: {exc.reason}", element
+                ) from None
     return message

@@ -143,9 +143,13 @@ def _open_path(data: bytes, *, huge: bool) -> str | None:
         pull.close()
     except etree.XMLSyntaxError:
         _follow(pull, names, counts)
-    if len(names) > 12:  # a path thousands of levels deep helps nobody
-        names = [*names[:6], f"…{len(names) - 9} more…", *names[-3:]]
-    return "/" + "/".join(names) if names else None
+    return _join(names) if names else None
+
+
+def _join(names: list[str]) -> str:
+    if len(names) > 16:  # a path hundreds of levels deep helps nobody
+        names = [*names[:8], f"…{len(names) - 11} more…", *names[-3:]]
+    return "/" + "/".join(names)
 
 
 def _follow(pull: etree.XMLPullParser, names: list[str], counts: list[dict[str, int]]) -> None:
@@ -180,4 +184,4 @@ def element_path(element: etree._Element) -> str:
                 name = f"{name}[{same.index(node) + 1}]"
         parts.append(name)
         node = parent
-    return "/" + "/".join(reversed(parts))
+    return _join(parts[::-1])

@@ -23,6 +23,7 @@ __all__ = ["main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.scenario",
     "lienthong.commands.agencies",
+    "lienthong.commands.envelope",
     "lienthong.commands.gateway",
 )
 

@@ -30,6 +30,14 @@ DOCTEST_MODULES = (
     "lienthong.agencies",
     "lienthong.scenario._distributions",
     "lienthong.scenario._load",
+    "edxml",
+    "edxml._attachments",
+    "edxml._builder",
+    "edxml._fast",
+    "edxml._ids",
+    "edxml._limits",
+    "edxml._model",
+    "edxml._parser",
 )
 
 
@@ -86,7 +94,7 @@ def test_importing_the_cli_does_not_load_locust() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["lienthong.scenario", "gateway"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "edxml", "gateway"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

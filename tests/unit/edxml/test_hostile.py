@@ -1,0 +1,113 @@
+"""Hostile and broken input: each refused with its own error, line and element path."""
+
+from __future__ import annotations
+
+import pytest
+
+import edxml
+
+
+def _refused(data: bytes) -> edxml.EnvelopeError:
+    with pytest.raises(edxml.EnvelopeError) as info:
+        edxml.parse(data)
+    return info.value
+
+
+def test_internal_dtd_is_refused_before_any_expansion(package_bytes: bytes) -> None:
+    head, body = package_bytes.split(b"\n", 1)
+    dtd = b'<!DOCTYPE edXML [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;">]>\n'
+    error = _refused(head + b"\n" + dtd + body.replace(b"<edXML:Content>", b"<edXML:Content>&b;"))
+    assert isinstance(error, edxml.UnsafeMarkupError)
+    assert error.reason.startswith("DOCTYPE refused (it declares entities)")
+    assert error.line == 2
+
+
+def test_doctype_after_a_comment_is_still_found(package_bytes: bytes) -> None:
+    head, body = package_bytes.split(b"\n", 1)
+    data = (
+        head
+        + b"\n<!-- <!DOCTYPE in a comment --><?pi x?>\n<!DOCTYPE edXML PUBLIC 'x' 'http://example.invalid/x.dtd'>\n"
+        + body
+    )
+    error = _refused(data)
+    assert isinstance(error, edxml.UnsafeMarkupError)
+    assert "external resource" in error.reason
+    assert error.line == 3
+
+
+def test_undeclared_entities_name_the_element(package_bytes: bytes) -> None:
+    error = _refused(package_bytes.replace(b"<edXML:Content>", b"<edXML:Content>&xxe;", 1))
+    assert isinstance(error, edxml.UnsafeMarkupError)
+    assert error.path == "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/Content"
+
+
+def test_predefined_and_character_references_are_fine(package_bytes: bytes) -> None:
+    message = edxml.parse(
+        package_bytes.replace(b"<edXML:Content>", b"<edXML:Content>&amp;&#x1EA1;&#13;", 1)
+    )
+    assert isinstance(message, edxml.Package)
+    assert message.header.content.startswith("&ạ\r")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "error", "words"),
+    [
+        (b"\xfe\xff", edxml.EncodingError, "UTF-16 (big-endian)"),
+        (b"\x00\x00\xfe\xff", edxml.EncodingError, "UTF-32"),
+        (b" ", edxml.EncodingError, "1 bytes before the XML declaration"),
+        (b"\n\n", edxml.EncodingError, "2 bytes before the XML declaration"),
+    ],
+)
+def test_bytes_before_the_declaration(
+    package_bytes: bytes, prefix: bytes, error: type[edxml.EnvelopeError], words: str
+) -> None:
+    refused = _refused(prefix + package_bytes)
+    assert isinstance(refused, error)
+    assert words in refused.reason
+
+
+@pytest.mark.parametrize("encoding", [b"ISO-8859-1", b"windows-1258", b"UTF-16"])
+def test_declared_encodings_other_than_utf8(package_bytes: bytes, encoding: bytes) -> None:
+    error = _refused(package_bytes.replace(b'encoding="UTF-8"', b'encoding="' + encoding + b'"', 1))
+    assert isinstance(error, edxml.EncodingError)
+    assert error.reason == f"declared encoding {encoding.decode()}: expected UTF-8"
+
+
+def test_utf8_declared_in_lower_case_is_fine(package_bytes: bytes) -> None:
+    edxml.parse(package_bytes.replace(b'encoding="UTF-8"', b"encoding='utf-8'", 1))
+
+
+def test_truncation_anywhere_is_a_truncated_or_malformed_error(package_bytes: bytes) -> None:
+    for cut in range(60, len(package_bytes) - 10, 397):
+        error = _refused(package_bytes[:cut])
+        assert isinstance(error, edxml.MalformedError | edxml.EncodingError), (cut, error)
+    error = _refused(package_bytes[: len(package_bytes) // 2])
+    assert isinstance(error, edxml.TruncatedError)
+    assert error.path is not None
+    assert error.path.startswith("/edXML/")
+
+
+def test_bad_values_name_the_element(package_bytes: bytes) -> None:
+    error = _refused(
+        package_bytes.replace(
+            b"<edXML:Priority>1</edXML:Priority>", b"<edXML:Priority>high</edXML:Priority>"
+        )
+    )
+    assert isinstance(error, edxml.ValueFormatError)
+    assert error.reason == "Priority 'high': expected a whole number ≥ 0"
+    assert error.path == "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/OtherInfo"
+
+
+def test_a_signature_in_the_wrong_namespace_is_refused(package_bytes: bytes) -> None:
+    data = package_bytes.replace(
+        b"</edXML:TraceHeaderList>", b"</edXML:TraceHeaderList><edXML:Signature/>", 1
+    )
+    error = _refused(data)
+    assert isinstance(error, edxml.NamespaceError)
+    assert error.reason.startswith("element Signature is in namespace http://www.mic.gov.vn")
+    assert error.reason.endswith("expected http://www.w3.org/2000/09/xmldsig#")
+
+
+def test_non_bytes_input_is_refused() -> None:
+    with pytest.raises(edxml.EncodingError, match="expected bytes, got str"):
+        edxml.parse("<edXML/>")  # type: ignore[arg-type]

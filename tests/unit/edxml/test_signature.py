@@ -1,0 +1,152 @@
+"""verify_signature / sign: the deployed enveloped signature, pinned trust, SHA-1 only on request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from lxml import etree
+
+import edxml
+from lienthong.paths import FIXTURES_DIR
+
+DS = f"{{{edxml.DSIG_NS}}}"
+
+
+@pytest.fixture(scope="module")
+def signed(pki: edxml.DemoPki) -> bytes:
+    from tests.envelope_fixtures import new_document
+
+    return edxml.sign(edxml.build(new_document()), key_pem=pki.key_pem, cert_pems=[pki.cert_pem])
+
+
+def test_signed_in_the_deployed_place_and_form(signed: bytes) -> None:
+    root = etree.fromstring(signed)
+    header = root[0][0]
+    signature = header[2]
+    assert signature.tag == f"{DS}Signature"
+    assert signature.prefix is None  # unprefixed, xmlns="…xmldsig#"
+    assert str(header[1].tag).endswith("TraceHeaderList")
+    [reference] = signature.iter(f"{DS}Reference")
+    assert reference.get("URI") == ""
+    transforms = [t.get("Algorithm") for t in signature.iter(f"{DS}Transform")]
+    assert transforms[0] == "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+    c14n = signature.find(f"{DS}SignedInfo/{DS}CanonicalizationMethod")
+    assert c14n is not None
+    assert c14n.get("Algorithm") == "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    message = edxml.parse(signed)
+    assert message.signature is not None
+    assert message.signature.x509_certificates
+
+
+def test_verifies_against_the_pinned_signer_or_its_ca(signed: bytes, pki: edxml.DemoPki) -> None:
+    for trusted in ([pki.cert_pem], [pki.ca_cert_pem]):
+        result = edxml.verify_signature(signed, trusted=trusted)
+        assert result.ok, result.reason
+        assert (
+            result.reason
+            == "verifies: signed by CN=000.00.00.G22,O=lienthong test,C=VN (rsa-sha256)"
+        )
+        assert result.signer == "CN=000.00.00.G22,O=lienthong test,C=VN"
+
+
+def test_an_unrelated_ca_is_not_trusted(signed: bytes) -> None:
+    other = edxml.DemoPki.generate(key_size=2048)
+    result = edxml.verify_signature(signed, trusted=[other.ca_cert_pem])
+    assert not result.ok
+    assert result.reason.startswith("does not verify: the signing certificate is not trusted")
+
+
+def test_changed_content_does_not_verify(signed: bytes, pki: edxml.DemoPki) -> None:
+    tampered = signed.replace("Kính gửi".encode(), "Kính gởi".encode())
+    result = edxml.verify_signature(tampered, trusted=[pki.ca_cert_pem])
+    assert not result.ok
+    assert result.reason.startswith("does not verify: the signed content was changed")
+
+
+def test_sha1_only_when_allowed(pki: edxml.DemoPki, package_bytes: bytes) -> None:
+    legacy = edxml.sign(
+        package_bytes, key_pem=pki.key_pem, cert_pems=[pki.cert_pem], algorithm="rsa-sha1"
+    )
+    refused = edxml.verify_signature(legacy, trusted=[pki.cert_pem])
+    assert not refused.ok
+    assert "RSA_SHA1 forbidden" in refused.reason
+    assert "allow_sha1=True" in refused.reason
+    allowed = edxml.verify_signature(legacy, trusted=[pki.cert_pem], allow_sha1=True)
+    assert allowed.ok, allowed.reason
+    assert allowed.reason.endswith("(rsa-sha1)")
+
+
+def test_a_placeholder_signature_does_not_verify_and_does_not_crash(pki: edxml.DemoPki) -> None:
+    sample = (
+        FIXTURES_DIR / "envelopes" / "valid" / "producer-placeholder-sha1-signature.xml"
+    ).read_bytes()
+    for allow_sha1 in (False, True):
+        result = edxml.verify_signature(sample, trusted=[pki.ca_cert_pem], allow_sha1=allow_sha1)
+        assert not result.ok
+        assert result.reason.startswith("does not verify: ")
+
+
+@pytest.mark.parametrize(
+    ("mangle", "words"),
+    [
+        (lambda b: b"<not xml", "not a readable package"),
+        (
+            lambda b: b.replace(b"<Signature xmlns=", b"<Signature Id='x' xmlns=").replace(
+                b'URI=""', b'URI="#x"'
+            ),
+            "must cover the whole package",
+        ),
+        (
+            lambda b: b.replace(b"<SignatureValue>", b"<SignatureValue>AAAA"),
+            "signature value does not match",
+        ),
+        (lambda b: b.replace(b"<X509Certificate>", b"<X509Certificate>AAAA"), "does not verify"),
+    ],
+)
+def test_broken_signatures_are_reasons_never_exceptions(
+    signed: bytes, pki: edxml.DemoPki, mangle: object, words: str
+) -> None:
+    result = edxml.verify_signature(mangle(signed), trusted=[pki.ca_cert_pem])  # type: ignore[operator]
+    assert not result.ok
+    assert words in result.reason
+    assert result.reason.startswith("does not verify: ")
+
+
+def test_no_signature_or_no_trust(package_bytes: bytes, signed: bytes) -> None:
+    assert edxml.verify_signature(package_bytes, trusted=[b""]).reason == (
+        "does not verify: the package carries no Signature in edXMLHeader"
+    )
+    assert (
+        edxml.verify_signature(signed, trusted=[]).reason
+        == "does not verify: no trusted certificates were given"
+    )
+    assert (
+        "not PEM"
+        in edxml.verify_signature(
+            signed, trusted=[b"-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----\n"]
+        ).reason
+    )
+
+
+def test_certificates_are_checked_at_the_time_given(signed: bytes, pki: edxml.DemoPki) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=800)
+    result = edxml.verify_signature(signed, trusted=[pki.cert_pem], at=later)
+    assert not result.ok
+    assert "expired" in result.reason
+
+
+def test_relaying_after_signing_breaks_a_whole_document_signature(
+    signed: bytes, pki: edxml.DemoPki
+) -> None:
+    relayed = edxml.append_trace(signed, "000.00.00.G01", dt.datetime(2025, 3, 4, 10, 0, 0))
+    assert not edxml.verify_signature(relayed, trusted=[pki.cert_pem]).ok
+
+
+def test_signing_refuses_unknown_algorithms(package_bytes: bytes, pki: edxml.DemoPki) -> None:
+    with pytest.raises(edxml.ModelError, match="algorithm 'dsa-md5'"):
+        edxml.sign(
+            package_bytes, key_pem=pki.key_pem, cert_pems=[pki.cert_pem], algorithm="dsa-md5"
+        )
+    with pytest.raises(edxml.ModelError, match="cannot sign"):
+        edxml.sign(package_bytes, key_pem=b"not a key", cert_pems=[pki.cert_pem])
