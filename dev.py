@@ -30,6 +30,7 @@ DEMO_STEPS: tuple[tuple[str, ...], ...] = (
 
 BENCH_STEPS: tuple[tuple[str, ...], ...] = (
     ("python", "bench/edxml_bench.py", "--json", "out/bench/edxml.json"),
+    ("python", "bench/gateway_bench.py", "--json", "out/bench/gateway.json"),
 )
 
 TEST_STEPS: tuple[tuple[str, ...], ...] = (
