@@ -129,6 +129,15 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds of ``pid`` and its child processes (the gateway's workers)."""
+    total = _cpu_s(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += _tree_cpu_s(int(child))
+    return total
+
+
 def _drive(
     url: str, requests: Requests, *, connections: int, warmup_s: float, seconds: float, pid: int
 ) -> dict[str, float]:
@@ -138,9 +147,12 @@ def _drive(
 
     cpu: list[float] = []
 
+    tree: list[float] = []
+
     async def measure_cpu(at: float) -> None:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         cpu.append(_cpu_s(pid))
+        tree.append(_tree_cpu_s(pid))
 
     async def main() -> None:
         start = time.perf_counter()
@@ -167,6 +179,10 @@ def _drive(
         "statuses": {str(k): v for k, v in sorted(statuses.items())},  # type: ignore[dict-item]
         "server_cpu_ms_per_answer": 1000 * (cpu[1] - cpu[0]) / max(1, sum(statuses.values())),
         "server_cpu_share": (cpu[1] - cpu[0]) / seconds,
+        "server_and_workers_cpu_ms_per_answer": 1000
+        * (tree[1] - tree[0])
+        / max(1, sum(statuses.values())),
+        "server_and_workers_cpu_share": (tree[1] - tree[0]) / seconds,
     }
 
 
@@ -278,7 +294,9 @@ def main() -> None:
         f"gateway sendEdoc (synchronous={config.synchronous}, workers={config.workers}): "
         f"{durable['accepted_per_s']:.0f} accepted/s, p50 {durable['p50_ms']:.1f} ms, p99 {durable['p99_ms']:.1f} ms, "
         f"answers {durable['statuses']}, {rows / max(commits, 1):.1f} writes per commit, "
-        f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core)"
+        f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core), "
+        f"with its workers {durable['server_and_workers_cpu_ms_per_answer']:.2f} ms/answer "
+        f"({durable['server_and_workers_cpu_share']:.0%} of a core)"
     )
     print(
         f"bare endpoint (reads the body only):          "
@@ -286,6 +304,7 @@ def main() -> None:
         f"server CPU {bare['server_cpu_ms_per_answer']:.2f} ms/answer ({bare['server_cpu_share']:.0%} of a core)"
     )
     print(f"ratio durable / bare: {ratio:.0%} (target ≥ 40 %; ≥ 500 durable sends/s)")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         json.dumps(
             {
@@ -300,6 +319,7 @@ def main() -> None:
                 "warmup_s": args.warmup,
                 "config": config.as_dict(),
                 "cpus": os.cpu_count(),
+                "loadavg_1m": os.getloadavg()[0],
                 "python": platform.python_version(),
             },
             default=str,

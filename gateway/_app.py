@@ -6,8 +6,8 @@ Every VXP answer is the JSON envelope; the HTTP status beside each ErrorCode is
 
 Order of checks for sendEdoc, cheapest first, so refusals cost almost nothing and the body is
 read only when the send will be processed: Content-Length ≤ limit (413) → signature (401) →
-system's token bucket (429) → admission gate (503) → read the body → multipart and
-``hash-file`` (400) → parse and check in a worker (400/403/422) → group commit → ``DocId``.
+system's token bucket (429) → admission gate (503) → read the body → in a worker process:
+multipart and ``hash-file`` (400), parse and check (400/403/422) → group commit → ``DocId``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from gateway._errors import OverloadedError, StoreError, VxpError
 from gateway._hub import Hub
 from gateway._intake import VIETNAM
 from gateway._metrics import CONTENT_TYPE
-from gateway._multipart import file_part
 from gateway._store import Acknowledged, Acknowledgement, Conflict, ReceivedItem, SentItem, Stored
 from gateway.protocol import (
     ACK_STATES,
@@ -41,7 +40,6 @@ from gateway.protocol import (
     SERVICE_TYPE,
     ErrorCode,
     encode_answer,
-    file_hash,
 )
 
 __all__ = ["create_app"]
@@ -142,17 +140,14 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
         messagetype = _messagetype(caller, default=None)
         body = await _read_body(request, limit, hub)
         entry["in"] = len(body)
-        data = file_part(request.headers.get("content-type", ""), body)
-        declared = caller.param("hash-file")
-        if declared is not None and declared.strip().lower() != file_hash(data):
-            raise _bad("header hash-file does not match the SHA-256 of file_doc")
-        doc_id = hub.doc_ids()
-        message = await hub.workers.prepare(
-            data,
+        message = await hub.workers.receive(
+            body,
+            content_type=request.headers.get("content-type", ""),
+            declared_hash=caller.param("hash-file"),
             messagetype=messagetype,
             agency=caller.agency,
             systemid=caller.systemid,
-            doc_id=doc_id,
+            doc_id=hub.doc_ids(),
             now_s=hub.clock(),
         )
         pending = hub.writer.try_write(message)

@@ -1,4 +1,4 @@
-"""The worker pool: processes doing a send's CPU work — parse, check, add the TraceHeader.
+"""The worker pool: processes doing a send's CPU work — multipart, hash, parse, check, trace.
 
 Why processes and not threads: parsing is mostly Python holding the GIL. With worker threads
 the event-loop thread must win the GIL back after every socket call and waits up to the
@@ -11,9 +11,9 @@ through its stdin and answering on its stdout, driven by the event loop's own pi
 transports: no extra thread in the server, and a worker whose server died reads end-of-file
 and exits.
 
-Frames both ways: 4-byte big-endian length, then a pickle — a task
-``(id, data, messagetype, agency, systemid, doc_id, now_s)``, an answer ``(id, ok, value)``
-with a :class:`NewMessage` or the :class:`VxpError` raised.
+Frames both ways: 4-byte big-endian length, then a pickle — a task ``(id, body, content_type,
+hash-file, messagetype, agency, systemid, doc_id, now_s)``, an answer ``(id, ok, value)`` with a
+:class:`NewMessage` or the :class:`VxpError` raised; id 0 announces a started worker.
 
 ``workers`` is the simulation's ``hub.workers``: how many sends are parsed at once. A worker
 that dies fails only the sends it held (error 20) and is replaced.
@@ -176,17 +176,19 @@ class WorkerPool:
         if not self._closing:
             asyncio.get_running_loop().create_task(self._spawn())
 
-    async def prepare(
+    async def receive(
         self,
-        data: bytes,
+        body: bytes,
         *,
+        content_type: str,
+        declared_hash: str | None,
         messagetype: str,
         agency: str,
         systemid: str,
         doc_id: str,
         now_s: float,
     ) -> NewMessage:
-        """:meth:`Intake.prepare` in the least busy worker. Raises its VxpError, or VxpError 20
+        """:meth:`Intake.receive` in the least busy worker. Raises its VxpError, or VxpError 20
         when the worker stopped under this send."""
         alive = [w for w in self._workers if w.alive]
         if not alive:
@@ -194,7 +196,17 @@ class WorkerPool:
         worker = min(alive, key=lambda w: len(w.pending))
         self._next_id += 1
         task = pickle.dumps(
-            (self._next_id, data, messagetype, agency, systemid, doc_id, now_s),
+            (
+                self._next_id,
+                body,
+                content_type,
+                declared_hash,
+                messagetype,
+                agency,
+                systemid,
+                doc_id,
+                now_s,
+            ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
         return await worker.submit(self._next_id, task)
@@ -240,10 +252,14 @@ def _serve(spec: IntakeSpec, tasks: BinaryIO, answers: BinaryIO) -> None:
         body = _read_exactly(tasks, _HEADER.unpack(header)[0])
         if body is None:
             return
-        task_id, data, messagetype, agency, systemid, doc_id, now_s = pickle.loads(body)
+        task_id, upload, content_type, declared, messagetype, agency, systemid, doc_id, now_s = (
+            pickle.loads(body)
+        )
         try:
-            value: object = intake.prepare(
-                data,
+            value: object = intake.receive(
+                upload,
+                content_type=content_type,
+                declared_hash=declared,
                 messagetype=messagetype,
                 agency=agency,
                 systemid=systemid,
