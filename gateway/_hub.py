@@ -73,6 +73,8 @@ class Hub:
             observer=self._committed,
         )
         self.metrics.watch_queue(lambda: self.writer.depth)
+        self.metrics.watch_in_flight("send", lambda: self.send_gate.inside)
+        self.metrics.watch_in_flight("read", lambda: self.read_gate.inside)
         self.workers = WorkerPool(
             IntakeSpec(
                 config.topology,
@@ -114,9 +116,11 @@ class Hub:
 
     def drain_s(self) -> float:
         """Seconds the work inside needs at the recent commit rate (for Retry-After)."""
+        rate = self.throughput.rate_per_s
+        if rate < 1.0:  # nothing measured yet (just started, or idle until this burst)
+            return 1.0
         inside = self.send_gate.inside + self.writer.depth
-        rate = max(self.throughput.rate_per_s, 1.0)
-        return max(1.0, inside / rate)
+        return min(60.0, max(1.0, inside / rate))
 
     def saturated(self, operation: str, what: str, wait_s: float) -> OverloadedError:
         self.metrics.refusal(operation, "saturated")

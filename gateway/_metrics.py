@@ -118,5 +118,8 @@ class Metrics:
     def watch_queue(self, depth: Callable[[], int]) -> None:
         self._queue_depth.set_function(lambda: float(depth()))
 
+    def watch_in_flight(self, kind: str, inside: Callable[[], int]) -> None:
+        self.in_flight.labels(kind).set_function(lambda: float(inside()))
+
     def exposition(self) -> bytes:
         return _generate_latest(self.registry)

@@ -67,3 +67,23 @@ def test_workers_leave_with_their_server(tmp_path: Path) -> None:
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [w for w in workers if _alive(w)]
+
+
+def test_metrics_expose_requests_queues_and_commits(
+    hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    with hub.client(G22) as client:
+        client.send_edoc(sample_package(G22, [G01], number=numbers()))
+    text = httpx.get(hub.url + "/metrics", timeout=10.0).text
+    for needle in (
+        'vxp_requests_total{operation="sendEdoc",status="200"}',
+        'vxp_request_seconds_bucket{le="0.005",operation="sendEdoc"}',
+        'vxp_in_flight{class="send"}',
+        'vxp_in_flight{class="read"}',
+        "vxp_writer_queue_depth ",
+        "vxp_commits_total ",
+        "vxp_committed_rows_total ",
+        "vxp_commit_batch_rows_bucket",
+        'vxp_messages_total{kind="edoc",outcome="stored"}',
+    ):
+        assert needle in text, needle
