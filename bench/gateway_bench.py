@@ -186,6 +186,100 @@ def _drive(
     }
 
 
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(head[9:12])
+
+
+def _open_loop(
+    url: str, requests: Requests, *, rate_per_s: float, seconds: float, max_connections: int = 1024
+) -> dict[str, object]:
+    """Offer ``rate_per_s`` sends evenly spaced for ``seconds`` whatever the answers (open loop);
+    latency counts from each send's scheduled time."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened = [0]
+    results: list[tuple[int, float]] = []
+    client_limited = [0]
+
+    async def one(scheduled: float) -> None:
+        if idle:
+            conn = idle.pop()
+        elif opened[0] < max_connections:
+            opened[0] += 1
+            conn = await asyncio.open_connection(host, int(port))
+        else:
+            client_limited[0] += 1
+            return
+        try:
+            status = await _exchange(*conn, requests.take())
+        except (ConnectionError, asyncio.IncompleteReadError):
+            results.append((0, time.perf_counter() - scheduled))
+            return
+        results.append((status, time.perf_counter() - scheduled))
+        idle.append(conn)
+
+    async def main() -> None:
+        start = time.perf_counter()
+        tasks = []
+        for i in range(int(rate_per_s * seconds)):
+            target = start + i / rate_per_s
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(target)))
+        await asyncio.gather(*tasks)
+        for _, w in idle:
+            w.close()
+
+    import uvloop
+
+    uvloop.run(main())
+    accepted = sorted(lat for status, lat in results if status == 200)
+    statuses: dict[str, int] = {}
+    for status, _ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    return {
+        "offered_per_s": rate_per_s,
+        "accepted_per_s": len(accepted) / seconds,
+        "statuses": statuses,
+        "client_limited": client_limited[0],
+        "connections": opened[0],
+        "accepted_p50_ms": 1000 * accepted[len(accepted) // 2] if accepted else float("nan"),
+        "accepted_p99_ms": 1000 * accepted[int(len(accepted) * 0.99)] if accepted else float("nan"),
+        "accepted_max_ms": 1000 * accepted[-1] if accepted else float("nan"),
+    }
+
+
+def _server_side(log: Path, start: float, end: float) -> dict[str, float]:
+    """Latency of accepted sends inside the server (from the access log) between two times."""
+    from datetime import datetime
+
+    kept = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry.get("op") != "sendEdoc" or entry.get("status") != 200:
+            continue
+        if start <= datetime.fromisoformat(entry["ts"]).timestamp() <= end:
+            kept.append(float(entry["ms"]))
+    kept.sort()
+    if not kept:
+        return {}
+    return {
+        "server_accepted_p50_ms": kept[len(kept) // 2],
+        "server_accepted_p99_ms": kept[int(len(kept) * 0.99)],
+        "server_accepted_max_ms": kept[-1],
+    }
+
+
 def _bare_server(port_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     import socket
 
@@ -235,6 +329,14 @@ def main() -> None:
     parser.add_argument(
         "--set", dest="settings", action="append", default=[], help="gateway settings"
     )
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--overload",
+        type=float,
+        default=3.0,
+        help="then offer this many times the measured capacity, open loop (3)",
+    )
+    parser.add_argument("--overload-seconds", type=float, default=5.0)
     args = parser.parse_args()
 
     n = int((args.seconds + args.warmup) * 3000)  # more than either server can take: all distinct
@@ -263,7 +365,16 @@ def main() -> None:
                 seconds=args.seconds,
                 pid=gw.pid,
             )
+            overload_from = time.time()
+            overload = _open_loop(
+                gw.url,
+                requests,
+                rate_per_s=args.overload * max(durable["accepted_per_s"], 1.0),  # type: ignore[arg-type]
+                seconds=args.overload_seconds,
+            )
+            overload_to = time.time()
             metrics = __import__("httpx").get(gw.url + "/metrics").text
+        overload.update(_server_side(Path(tmp) / "access.log", overload_from, overload_to))
         commits = rows = 0.0
         for line in metrics.splitlines():
             if line.startswith("vxp_commits_total "):
@@ -304,6 +415,16 @@ def main() -> None:
         f"server CPU {bare['server_cpu_ms_per_answer']:.2f} ms/answer ({bare['server_cpu_share']:.0%} of a core)"
     )
     print(f"ratio durable / bare: {ratio:.0%} (target ≥ 40 %; ≥ 500 durable sends/s)")
+    print(
+        f"overload: {overload['offered_per_s']:.0f} sends/s offered ({args.overload:g}× capacity, open loop): "
+        f"{overload['accepted_per_s']:.0f} accepted/s, answers {overload['statuses']}, accepted latency "
+        f"p50 {overload['accepted_p50_ms']:.0f} ms, p99 {overload['accepted_p99_ms']:.0f} ms, "
+        f"max {overload['accepted_max_ms']:.0f} ms as the client saw them; inside the server "
+        f"p50 {overload.get('server_accepted_p50_ms', float('nan')):.0f} ms, "
+        f"p99 {overload.get('server_accepted_p99_ms', float('nan')):.0f} ms, "
+        f"max {overload.get('server_accepted_max_ms', float('nan')):.0f} ms "
+        f"(admission limit {config.admission_limit})"
+    )
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         json.dumps(
@@ -313,6 +434,7 @@ def main() -> None:
                 "bare": bare,
                 "ratio": ratio,
                 "writes_per_commit": rows / max(commits, 1),
+                "overload": overload,
                 "package_bytes_mean": statistics.fmean(sizes),
                 "connections": args.connections,
                 "seconds": args.seconds,
