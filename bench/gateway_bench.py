@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: accepted durable sendEdoc/s of 10 kB packages against a bare endpoint.
 
-    .venv/bin/python bench/gateway_bench.py [--seconds 10] [--connections 64] [--workers 4]
+    .venv/bin/python bench/gateway_bench.py [--seconds 10] [--connections 256] [--workers 4] [--json FILE]
 
 Starts the real gateway (``lienthong gateway serve``, synchronous=FULL, access log to a file)
 and, separately, a bare endpoint on the same stack (uvicorn + uvloop + httptools + Starlette)
@@ -324,7 +324,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=256)  # = the default admission limit
     parser.add_argument("--workers", type=int, default=GatewayConfig().workers)
     parser.add_argument(
         "--set", dest="settings", action="append", default=[], help="gateway settings"

@@ -80,8 +80,8 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
 
     from gateway._app import create_app
 
+    sock = _bind(config.host, config.port)  # first: a taken port fails before anything opens
     hub = build_hub(config, out=out)
-    sock = _bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     uv_config = uvicorn.Config(
