@@ -385,7 +385,7 @@ def _endpoint(hub: Hub, op: str, handler: Handler) -> Callable[[Request], Awaita
             entry.update(
                 peer=client.host if client else None,
                 method=request.method,
-                path=request.url.path,
+                path=request.scope["path"],
                 status=response.status_code,
                 ms=round(elapsed * 1000.0, 3),
                 out=len(response.body),

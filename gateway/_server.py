@@ -92,6 +92,7 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
         log_level="warning",
         access_log=False,  # the gateway writes its own structured access log
         server_header=False,
+        proxy_headers=False,  # the peer address is only logged; no proxy is trusted by default
         timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s),
         timeout_keep_alive=30,
         backlog=2048,
