@@ -32,7 +32,15 @@ from gateway._errors import OverloadedError, StoreError, VxpError
 from gateway._hub import Hub
 from gateway._intake import VIETNAM
 from gateway._metrics import CONTENT_TYPE
-from gateway._store import Acknowledged, Acknowledgement, Conflict, ReceivedItem, SentItem, Stored
+from gateway._store import (
+    Acknowledged,
+    Acknowledgement,
+    Conflict,
+    ReceivedItem,
+    SentItem,
+    Store,
+    Stored,
+)
 from gateway.protocol import (
     ACK_STATES,
     MESSAGE_TYPES,
@@ -244,22 +252,27 @@ async def _received_list(hub: Hub, request: Request, entry: Entry) -> Response:
     return _answer([_received_json(i) for i in items])
 
 
-async def _content(hub: Hub, request: Request, entry: Entry, op: str) -> bytes:
-    caller = _authenticate(hub, request, entry)
-    doc_id = _doc_id(caller, entry)
-    data = await hub.read(op, hub.store.content, caller.agency, doc_id)
-    if data is None:
-        raise _not_found(doc_id, caller.agency)
-    return data
+def _base64_answer(store: Store, agency: str, doc_id: str) -> bytes | None:
+    # In a reader thread: base64 and JSON of a large package would hold up the event loop.
+    data = store.content(agency, doc_id)
+    return None if data is None else encode_answer(base64.b64encode(data).decode("ascii"))
 
 
 async def _get_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
-    data = await _content(hub, request, entry, "getEdoc")
-    return _answer(base64.b64encode(data).decode("ascii"))
+    caller = _authenticate(hub, request, entry)
+    doc_id = _doc_id(caller, entry)
+    body = await hub.read("getEdoc", _base64_answer, hub.store, caller.agency, doc_id)
+    if body is None:
+        raise _not_found(doc_id, caller.agency)
+    return Response(body, media_type=_JSON)
 
 
 async def _download_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
-    data = await _content(hub, request, entry, "downloadEdoc")
+    caller = _authenticate(hub, request, entry)
+    doc_id = _doc_id(caller, entry)
+    data = await hub.read("downloadEdoc", hub.store.content, caller.agency, doc_id)
+    if data is None:
+        raise _not_found(doc_id, caller.agency)
     return Response(data, media_type="application/xml")
 
 
