@@ -375,12 +375,17 @@ def main() -> None:
             overload_to = time.time()
             metrics = __import__("httpx").get(gw.url + "/metrics").text
         overload.update(_server_side(Path(tmp) / "access.log", overload_from, overload_to))
-        commits = rows = 0.0
+        commits = rows = worker_s = worker_n = 0.0
         for line in metrics.splitlines():
             if line.startswith("vxp_commits_total "):
                 commits = float(line.split()[1])
             if line.startswith("vxp_committed_rows_total "):
                 rows = float(line.split()[1])
+            if line.startswith("vxp_worker_seconds_sum "):
+                worker_s = float(line.split()[1])
+            if line.startswith("vxp_worker_seconds_count "):
+                worker_n = float(line.split()[1])
+        worker_ms = 1000 * worker_s / max(worker_n, 1)
         proc, url = _bare_server(Path(tmp))
         try:
             requests = Requests(
@@ -405,6 +410,7 @@ def main() -> None:
         f"gateway sendEdoc (synchronous={config.synchronous}, workers={config.workers}): "
         f"{durable['accepted_per_s']:.0f} accepted/s, p50 {durable['p50_ms']:.1f} ms, p99 {durable['p99_ms']:.1f} ms, "
         f"answers {durable['statuses']}, {rows / max(commits, 1):.1f} writes per commit, "
+        f"{worker_ms:.2f} ms in a worker per send, "
         f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core), "
         f"with its workers {durable['server_and_workers_cpu_ms_per_answer']:.2f} ms/answer "
         f"({durable['server_and_workers_cpu_share']:.0%} of a core)"
@@ -434,6 +440,7 @@ def main() -> None:
                 "bare": bare,
                 "ratio": ratio,
                 "writes_per_commit": rows / max(commits, 1),
+                "worker_ms_per_send": worker_ms,
                 "overload": overload,
                 "package_bytes_mean": statistics.fmean(sizes),
                 "connections": args.connections,

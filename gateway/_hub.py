@@ -83,6 +83,7 @@ class Hub:
                 config.max_body_kb * 1024,
             ),
             workers=config.workers,
+            observe=self.metrics.worker,
         )
         self.readers = ThreadPoolExecutor(
             min(_READER_THREADS, config.read_limit), thread_name_prefix="vxp-reader"

@@ -84,6 +84,7 @@ def test_metrics_expose_requests_queues_and_commits(
         "vxp_commits_total ",
         "vxp_committed_rows_total ",
         "vxp_commit_batch_rows_bucket",
+        "vxp_worker_seconds_count ",
         'vxp_messages_total{kind="edoc",outcome="stored"}',
     ):
         assert needle in text, needle
