@@ -410,7 +410,7 @@ def main() -> None:
         f"gateway sendEdoc (synchronous={config.synchronous}, workers={config.workers}): "
         f"{durable['accepted_per_s']:.0f} accepted/s, p50 {durable['p50_ms']:.1f} ms, p99 {durable['p99_ms']:.1f} ms, "
         f"answers {durable['statuses']}, {rows / max(commits, 1):.1f} writes per commit, "
-        f"{worker_ms:.2f} ms in a worker per send, "
+        f"{worker_ms:.2f} ms worker CPU per send, "
         f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core), "
         f"with its workers {durable['server_and_workers_cpu_ms_per_answer']:.2f} ms/answer "
         f"({durable['server_and_workers_cpu_share']:.0%} of a core)"

@@ -11,7 +11,7 @@
 ``vxp_committed_rows_total``           writes committed
 ``vxp_commit_seconds``                 duration of one group commit (histogram)
 ``vxp_commit_batch_rows``              writes per group commit (histogram)
-``vxp_worker_seconds``                 time a worker process spent on one send (histogram)
+``vxp_worker_seconds``                 CPU time a worker process spent on one send (histogram)
 ``vxp_messages_total``                 sendEdoc results by kind and outcome (``stored``,
                                        ``duplicate``, ``conflict``)
 =====================================  ==========================================================
@@ -88,7 +88,7 @@ class Metrics:
         )
         self._worker_s = Histogram(
             "vxp_worker_seconds",
-            "Time a worker process spent on one send (multipart, parse, checks, trace)",
+            "CPU time a worker process spent on one send (multipart, parse, checks, trace)",
             buckets=_LATENCY_BUCKETS_S,
             registry=r,
         )
