@@ -44,6 +44,7 @@ DEMO_STEPS: tuple[tuple[str, ...], ...] = (
 BENCH_STEPS: tuple[tuple[str, ...], ...] = (
     ("python", "bench/edxml_bench.py", "--json", "out/bench/edxml.json"),
     ("python", "bench/sim_bench.py"),
+    ("python", "bench/gateway_bench.py", "--json", "out/bench/gateway.json"),
 )
 
 TEST_STEPS: tuple[tuple[str, ...], ...] = (

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: accepted durable sendEdoc/s of 10 kB packages against a bare endpoint.
 
-    .venv/bin/python bench/gateway_bench.py [--seconds 10] [--connections 64] [--workers 4]
+    .venv/bin/python bench/gateway_bench.py [--seconds 10] [--connections 256] [--workers 4] [--json FILE]
 
 Starts the real gateway (``lienthong gateway serve``, synchronous=FULL, access log to a file)
 and, separately, a bare endpoint on the same stack (uvicorn + uvloop + httptools + Starlette)
@@ -129,6 +129,15 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds of ``pid`` and its child processes (the gateway's workers)."""
+    total = _cpu_s(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += _tree_cpu_s(int(child))
+    return total
+
+
 def _drive(
     url: str, requests: Requests, *, connections: int, warmup_s: float, seconds: float, pid: int
 ) -> dict[str, float]:
@@ -138,9 +147,12 @@ def _drive(
 
     cpu: list[float] = []
 
+    tree: list[float] = []
+
     async def measure_cpu(at: float) -> None:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         cpu.append(_cpu_s(pid))
+        tree.append(_tree_cpu_s(pid))
 
     async def main() -> None:
         start = time.perf_counter()
@@ -167,6 +179,104 @@ def _drive(
         "statuses": {str(k): v for k, v in sorted(statuses.items())},  # type: ignore[dict-item]
         "server_cpu_ms_per_answer": 1000 * (cpu[1] - cpu[0]) / max(1, sum(statuses.values())),
         "server_cpu_share": (cpu[1] - cpu[0]) / seconds,
+        "server_and_workers_cpu_ms_per_answer": 1000
+        * (tree[1] - tree[0])
+        / max(1, sum(statuses.values())),
+        "server_and_workers_cpu_share": (tree[1] - tree[0]) / seconds,
+    }
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(head[9:12])
+
+
+def _open_loop(
+    url: str, requests: Requests, *, rate_per_s: float, seconds: float, max_connections: int = 1024
+) -> dict[str, object]:
+    """Offer ``rate_per_s`` sends evenly spaced for ``seconds`` whatever the answers (open loop);
+    latency counts from each send's scheduled time."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened = [0]
+    results: list[tuple[int, float]] = []
+    client_limited = [0]
+
+    async def one(scheduled: float) -> None:
+        if idle:
+            conn = idle.pop()
+        elif opened[0] < max_connections:
+            opened[0] += 1
+            conn = await asyncio.open_connection(host, int(port))
+        else:
+            client_limited[0] += 1
+            return
+        try:
+            status = await _exchange(*conn, requests.take())
+        except (ConnectionError, asyncio.IncompleteReadError):
+            results.append((0, time.perf_counter() - scheduled))
+            return
+        results.append((status, time.perf_counter() - scheduled))
+        idle.append(conn)
+
+    async def main() -> None:
+        start = time.perf_counter()
+        tasks = []
+        for i in range(int(rate_per_s * seconds)):
+            target = start + i / rate_per_s
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(target)))
+        await asyncio.gather(*tasks)
+        for _, w in idle:
+            w.close()
+
+    import uvloop
+
+    uvloop.run(main())
+    accepted = sorted(lat for status, lat in results if status == 200)
+    statuses: dict[str, int] = {}
+    for status, _ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    return {
+        "offered_per_s": rate_per_s,
+        "accepted_per_s": len(accepted) / seconds,
+        "statuses": statuses,
+        "client_limited": client_limited[0],
+        "connections": opened[0],
+        "accepted_p50_ms": 1000 * accepted[len(accepted) // 2] if accepted else float("nan"),
+        "accepted_p99_ms": 1000 * accepted[int(len(accepted) * 0.99)] if accepted else float("nan"),
+        "accepted_max_ms": 1000 * accepted[-1] if accepted else float("nan"),
+    }
+
+
+def _server_side(log: Path, start: float, end: float) -> dict[str, float]:
+    """Latency of accepted sends inside the server (from the access log) between two times."""
+    from datetime import datetime
+
+    kept = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry.get("op") != "sendEdoc" or entry.get("status") != 200:
+            continue
+        if start <= datetime.fromisoformat(entry["ts"]).timestamp() <= end:
+            kept.append(float(entry["ms"]))
+    kept.sort()
+    if not kept:
+        return {}
+    return {
+        "server_accepted_p50_ms": kept[len(kept) // 2],
+        "server_accepted_p99_ms": kept[int(len(kept) * 0.99)],
+        "server_accepted_max_ms": kept[-1],
     }
 
 
@@ -214,11 +324,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=256)  # = the default admission limit
     parser.add_argument("--workers", type=int, default=GatewayConfig().workers)
     parser.add_argument(
         "--set", dest="settings", action="append", default=[], help="gateway settings"
     )
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--overload",
+        type=float,
+        default=3.0,
+        help="then offer this many times the measured capacity, open loop (3)",
+    )
+    parser.add_argument("--overload-seconds", type=float, default=5.0)
     args = parser.parse_args()
 
     n = int((args.seconds + args.warmup) * 3000)  # more than either server can take: all distinct
@@ -247,13 +365,27 @@ def main() -> None:
                 seconds=args.seconds,
                 pid=gw.pid,
             )
+            overload_from = time.time()
+            overload = _open_loop(
+                gw.url,
+                requests,
+                rate_per_s=args.overload * max(durable["accepted_per_s"], 1.0),  # type: ignore[arg-type]
+                seconds=args.overload_seconds,
+            )
+            overload_to = time.time()
             metrics = __import__("httpx").get(gw.url + "/metrics").text
-        commits = rows = 0.0
+        overload.update(_server_side(Path(tmp) / "access.log", overload_from, overload_to))
+        commits = rows = worker_s = worker_n = 0.0
         for line in metrics.splitlines():
             if line.startswith("vxp_commits_total "):
                 commits = float(line.split()[1])
             if line.startswith("vxp_committed_rows_total "):
                 rows = float(line.split()[1])
+            if line.startswith("vxp_worker_seconds_sum "):
+                worker_s = float(line.split()[1])
+            if line.startswith("vxp_worker_seconds_count "):
+                worker_n = float(line.split()[1])
+        worker_ms = 1000 * worker_s / max(worker_n, 1)
         proc, url = _bare_server(Path(tmp))
         try:
             requests = Requests(
@@ -278,7 +410,10 @@ def main() -> None:
         f"gateway sendEdoc (synchronous={config.synchronous}, workers={config.workers}): "
         f"{durable['accepted_per_s']:.0f} accepted/s, p50 {durable['p50_ms']:.1f} ms, p99 {durable['p99_ms']:.1f} ms, "
         f"answers {durable['statuses']}, {rows / max(commits, 1):.1f} writes per commit, "
-        f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core)"
+        f"{worker_ms:.2f} ms worker CPU per send, "
+        f"server CPU {durable['server_cpu_ms_per_answer']:.2f} ms/answer ({durable['server_cpu_share']:.0%} of a core), "
+        f"with its workers {durable['server_and_workers_cpu_ms_per_answer']:.2f} ms/answer "
+        f"({durable['server_and_workers_cpu_share']:.0%} of a core)"
     )
     print(
         f"bare endpoint (reads the body only):          "
@@ -287,6 +422,17 @@ def main() -> None:
     )
     print(f"ratio durable / bare: {ratio:.0%} (target ≥ 40 %; ≥ 500 durable sends/s)")
     print(
+        f"overload: {overload['offered_per_s']:.0f} sends/s offered ({args.overload:g}× capacity, open loop): "
+        f"{overload['accepted_per_s']:.0f} accepted/s, answers {overload['statuses']}, accepted latency "
+        f"p50 {overload['accepted_p50_ms']:.0f} ms, p99 {overload['accepted_p99_ms']:.0f} ms, "
+        f"max {overload['accepted_max_ms']:.0f} ms as the client saw them; inside the server "
+        f"p50 {overload.get('server_accepted_p50_ms', float('nan')):.0f} ms, "
+        f"p99 {overload.get('server_accepted_p99_ms', float('nan')):.0f} ms, "
+        f"max {overload.get('server_accepted_max_ms', float('nan')):.0f} ms "
+        f"(admission limit {config.admission_limit})"
+    )
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
         json.dumps(
             {
                 "benchmark": "gateway",
@@ -294,12 +440,15 @@ def main() -> None:
                 "bare": bare,
                 "ratio": ratio,
                 "writes_per_commit": rows / max(commits, 1),
+                "worker_ms_per_send": worker_ms,
+                "overload": overload,
                 "package_bytes_mean": statistics.fmean(sizes),
                 "connections": args.connections,
                 "seconds": args.seconds,
                 "warmup_s": args.warmup,
                 "config": config.as_dict(),
                 "cpus": os.cpu_count(),
+                "loadavg_1m": os.getloadavg()[0],
                 "python": platform.python_version(),
             },
             default=str,

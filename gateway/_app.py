@@ -6,8 +6,8 @@ Every VXP answer is the JSON envelope; the HTTP status beside each ErrorCode is
 
 Order of checks for sendEdoc, cheapest first, so refusals cost almost nothing and the body is
 read only when the send will be processed: Content-Length ≤ limit (413) → signature (401) →
-system's token bucket (429) → admission gate (503) → read the body → multipart and
-``hash-file`` (400) → parse and check in a worker (400/403/422) → group commit → ``DocId``.
+system's token bucket (429) → admission gate (503) → read the body → in a worker process:
+multipart and ``hash-file`` (400), parse and check (400/403/422) → group commit → ``DocId``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,15 @@ from gateway._errors import OverloadedError, StoreError, VxpError
 from gateway._hub import Hub
 from gateway._intake import VIETNAM
 from gateway._metrics import CONTENT_TYPE
-from gateway._multipart import file_part
-from gateway._store import Acknowledged, Acknowledgement, Conflict, ReceivedItem, SentItem, Stored
+from gateway._store import (
+    Acknowledged,
+    Acknowledgement,
+    Conflict,
+    ReceivedItem,
+    SentItem,
+    Store,
+    Stored,
+)
 from gateway.protocol import (
     ACK_STATES,
     MESSAGE_TYPES,
@@ -41,7 +48,6 @@ from gateway.protocol import (
     SERVICE_TYPE,
     ErrorCode,
     encode_answer,
-    file_hash,
 )
 
 __all__ = ["create_app"]
@@ -142,17 +148,14 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
         messagetype = _messagetype(caller, default=None)
         body = await _read_body(request, limit, hub)
         entry["in"] = len(body)
-        data = file_part(request.headers.get("content-type", ""), body)
-        declared = caller.param("hash-file")
-        if declared is not None and declared.strip().lower() != file_hash(data):
-            raise _bad("header hash-file does not match the SHA-256 of file_doc")
-        doc_id = hub.doc_ids()
-        message = await hub.workers.prepare(
-            data,
+        message = await hub.workers.receive(
+            body,
+            content_type=request.headers.get("content-type", ""),
+            declared_hash=caller.param("hash-file"),
             messagetype=messagetype,
             agency=caller.agency,
             systemid=caller.systemid,
-            doc_id=doc_id,
+            doc_id=hub.doc_ids(),
             now_s=hub.clock(),
         )
         pending = hub.writer.try_write(message)
@@ -249,22 +252,27 @@ async def _received_list(hub: Hub, request: Request, entry: Entry) -> Response:
     return _answer([_received_json(i) for i in items])
 
 
-async def _content(hub: Hub, request: Request, entry: Entry, op: str) -> bytes:
-    caller = _authenticate(hub, request, entry)
-    doc_id = _doc_id(caller, entry)
-    data = await hub.read(op, hub.store.content, caller.agency, doc_id)
-    if data is None:
-        raise _not_found(doc_id, caller.agency)
-    return data
+def _base64_answer(store: Store, agency: str, doc_id: str) -> bytes | None:
+    # In a reader thread: base64 and JSON of a large package would hold up the event loop.
+    data = store.content(agency, doc_id)
+    return None if data is None else encode_answer(base64.b64encode(data).decode("ascii"))
 
 
 async def _get_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
-    data = await _content(hub, request, entry, "getEdoc")
-    return _answer(base64.b64encode(data).decode("ascii"))
+    caller = _authenticate(hub, request, entry)
+    doc_id = _doc_id(caller, entry)
+    body = await hub.read("getEdoc", _base64_answer, hub.store, caller.agency, doc_id)
+    if body is None:
+        raise _not_found(doc_id, caller.agency)
+    return Response(body, media_type=_JSON)
 
 
 async def _download_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
-    data = await _content(hub, request, entry, "downloadEdoc")
+    caller = _authenticate(hub, request, entry)
+    doc_id = _doc_id(caller, entry)
+    data = await hub.read("downloadEdoc", hub.store.content, caller.agency, doc_id)
+    if data is None:
+        raise _not_found(doc_id, caller.agency)
     return Response(data, media_type="application/xml")
 
 
@@ -390,7 +398,7 @@ def _endpoint(hub: Hub, op: str, handler: Handler) -> Callable[[Request], Awaita
             entry.update(
                 peer=client.host if client else None,
                 method=request.method,
-                path=request.url.path,
+                path=request.scope["path"],
                 status=response.status_code,
                 ms=round(elapsed * 1000.0, 3),
                 out=len(response.body),

@@ -34,10 +34,11 @@ class Caller:
 
 
 class ReplayGuard:
-    """Remembers signatures for ``window_s``; a second use within it is a replay.
+    """Remembers signatures until their timestamp leaves the freshness window; a second use
+    before then is a replay.
 
-    Timestamps older than the window are refused by the freshness check, so remembering a
-    signature for exactly that long refuses every replay with bounded memory.
+    After that the freshness check refuses the request anyway, so memory is bounded by the
+    request rate times the window (300 s at 1,000 requests/s: ~300,000 signatures, ~45 MB).
     """
 
     __slots__ = ("_expiry", "_order", "_window")
@@ -47,18 +48,21 @@ class ReplayGuard:
         self._expiry: dict[str, float] = {}
         self._order: deque[tuple[float, str]] = deque()
 
-    def first_use(self, signature: str, now_s: float) -> bool:
-        """True the first time ``signature`` is seen within the window (and remember it)."""
+    def first_use(self, signature: str, timestamp_s: float, now_s: float) -> bool:
+        """True the first time ``signature`` (of a request stamped ``timestamp_s``) is seen
+        while that stamp is fresh; remembers it until then."""
         order, expiry = self._order, self._expiry
-        while order and order[0][0] <= now_s:
+        while order and order[0][0] < now_s:
             _, old = order.popleft()
-            if expiry.get(old, now_s + 1.0) <= now_s:
-                del expiry[old]
+            expiry.pop(old, None)
         if signature in expiry:
             return False
-        until = now_s + 2.0 * self._window  # a timestamp may be up to the window in the future
+        until = timestamp_s + self._window
         expiry[signature] = until
-        order.append((until, signature))
+        if order and until < order[-1][0]:  # out of order (clock skew): keep the deque sorted
+            order.append((order[-1][0], signature))
+        else:
+            order.append((until, signature))
         return True
 
     def __len__(self) -> int:
@@ -109,7 +113,7 @@ class Authenticator:
             )
         except SignatureError as exc:
             raise _wrong_system(exc.reason) from None
-        if not self._replays.first_use(signed.signature, now_s):
+        if not self._replays.first_use(signed.signature, signed.timestamp_s, now_s):
             raise _wrong_system(
                 f"replayed request: this {signed.systemid!r} signature was already used; "
                 "expected a fresh timestamp for every call"

@@ -5,7 +5,7 @@ The knobs map onto the simulation's hub model (``lienthong.scenario.Hub``) one t
 ==================  ===========================  ==============================================
 scenario            GatewayConfig                in the gateway
 ==================  ===========================  ==============================================
-hub.workers         workers                      threads doing a send's CPU work (parse,
+hub.workers         workers                      processes doing a send's CPU work (parse,
                                                  validate, fan-out, trace)
 hub.admission_limit admission_limit              sends inside the hub at once; more → 503
 hub.rate_limit_per_s rate_limit_per_s            token bucket per systemid; empty → 429

@@ -1,9 +1,11 @@
 """The running hub: every part of one gateway wired together, independent of HTTP.
 
-    requests ─▶ Authenticator ─▶ RateLimiter (429) ─▶ send Gate (503) ─▶ worker pool
-             (parse, check, trace: Intake) ─▶ GroupCommitWriter ─▶ Store
+    sends ─▶ Authenticator ─▶ RateLimiter (429) ─▶ send Gate (503) ─▶ worker processes
+             (multipart, hash, parse, check, trace: Intake) ─▶ GroupCommitWriter ─▶ Store
     reads    ─▶ Authenticator ─▶ read Gate (503) ─▶ reader pool ─▶ Store
 
+Every arrow but the worker processes runs on the event loop's thread (no locks needed); the
+writer and the store readers are threads that spend their time inside SQLite, without the GIL.
 :class:`Hub` owns the pools, the writer and the store; ``start`` and ``stop`` bracket its life
 (``stop`` commits every queued write before closing the store).
 """
@@ -19,7 +21,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-import edxml
 from gateway._access_log import AccessLog
 from gateway._admission import Gate, RateLimiter, Throughput
 from gateway._auth import Authenticator
@@ -28,7 +29,6 @@ from gateway._credentials import Credentials
 from gateway._directory import AgencyDirectory
 from gateway._docids import DocIdFactory
 from gateway._errors import OverloadedError
-from gateway._intake import Intake
 from gateway._metrics import Metrics
 from gateway._store import Store
 from gateway._workers import IntakeSpec, WorkerPool
@@ -61,11 +61,6 @@ class Hub:
         self.clock = clock
         self.metrics = Metrics()
         self.auth = Authenticator(credentials, max_skew_s=config.max_skew_s)
-        self.intake = Intake(
-            directory,
-            config.hub_organ_id or directory.hub_code,
-            limits=edxml.Limits(max_bytes=config.max_body_kb * 1024),
-        )
         self.rate = RateLimiter(rate_per_s=config.rate_limit_per_s, burst=config.rate_burst)
         self.send_gate = Gate(config.admission_limit)
         self.read_gate = Gate(config.read_limit)
@@ -78,6 +73,8 @@ class Hub:
             observer=self._committed,
         )
         self.metrics.watch_queue(lambda: self.writer.depth)
+        self.metrics.watch_in_flight("send", lambda: self.send_gate.inside)
+        self.metrics.watch_in_flight("read", lambda: self.read_gate.inside)
         self.workers = WorkerPool(
             IntakeSpec(
                 config.topology,
@@ -86,6 +83,7 @@ class Hub:
                 config.max_body_kb * 1024,
             ),
             workers=config.workers,
+            observe=self.metrics.worker,
         )
         self.readers = ThreadPoolExecutor(
             min(_READER_THREADS, config.read_limit), thread_name_prefix="vxp-reader"
@@ -119,9 +117,11 @@ class Hub:
 
     def drain_s(self) -> float:
         """Seconds the work inside needs at the recent commit rate (for Retry-After)."""
+        rate = self.throughput.rate_per_s
+        if rate < 1.0:  # nothing measured yet (just started, or idle until this burst)
+            return 1.0
         inside = self.send_gate.inside + self.writer.depth
-        rate = max(self.throughput.rate_per_s, 1.0)
-        return max(1.0, inside / rate)
+        return min(60.0, max(1.0, inside / rate))
 
     def saturated(self, operation: str, what: str, wait_s: float) -> OverloadedError:
         self.metrics.refusal(operation, "saturated")

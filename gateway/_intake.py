@@ -1,8 +1,10 @@
-"""A sendEdoc upload becomes a :class:`NewMessage`: parse, check, add the hub's TraceHeader.
+"""A sendEdoc upload becomes a :class:`NewMessage`: take the file from the multipart body,
+check its hash, parse, check, add the hub's TraceHeader.
 
 This is the CPU work of a send (the simulation's receive → parse → fan-out stages) and runs in
-the worker pool. Every refusal is a VxpError with the code the client sees:
+the worker processes. Every refusal is a VxpError with the code the client sees:
 
+- 10 (HTTP 400) the multipart body or its ``file_doc`` part is bad, or ``hash-file`` differs;
 - 22 (HTTP 400) the file is not conforming edXML: the parser's one-line reason (line, path);
 - 10 (HTTP 400) ``messagetype`` says edoc but the file is a status message, or the reverse;
 - 19 (HTTP 403) ``From/OrganId`` is not the agency the caller signed as (``from``);
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 import edxml
 from gateway._directory import AgencyDirectory
 from gateway._errors import VxpError
+from gateway._multipart import file_part
 from gateway._store import NewMessage
 from gateway.protocol import ErrorCode
 
@@ -36,6 +39,39 @@ class Intake:
     hub_organ_id: str
     limits: edxml.Limits | None = None
 
+    def receive(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        declared_hash: str | None,
+        messagetype: str,
+        agency: str,
+        systemid: str,
+        doc_id: str,
+        now_s: float,
+    ) -> NewMessage:
+        """A whole upload: take the ``file_doc`` part of the multipart ``body``, check it
+        against the signed ``hash-file`` when there is one, then :meth:`prepare` it.
+        Raises VxpError 10 for a bad upload or hash, else as :meth:`prepare`."""
+        data = file_part(content_type, body)
+        sha = hashlib.sha256(data).hexdigest()
+        if declared_hash is not None and declared_hash.strip().lower() != sha:
+            raise VxpError(
+                ErrorCode.INVALID_FILE,
+                "header hash-file does not match the SHA-256 of file_doc",
+                http_status=400,
+            )
+        return self.prepare(
+            data,
+            messagetype=messagetype,
+            agency=agency,
+            systemid=systemid,
+            doc_id=doc_id,
+            now_s=now_s,
+            sha256=sha,
+        )
+
     def prepare(
         self,
         data: bytes,
@@ -45,6 +81,7 @@ class Intake:
         systemid: str,
         doc_id: str,
         now_s: float,
+        sha256: str | None = None,
     ) -> NewMessage:
         """Validate ``data`` sent by ``agency`` and return the message to store under
         ``doc_id``. Raises VxpError (22, 10, 19, 18: see the module docstring)."""
@@ -61,7 +98,7 @@ class Intake:
                 "message: expected them to agree",
                 http_status=400,
             )
-        sha = hashlib.sha256(data).hexdigest()
+        sha = sha256 or hashlib.sha256(data).hexdigest()
         if isinstance(message, edxml.StatusMessage):
             sender = message.sender.organ_id
             recipients: tuple[str, ...] = (message.notify,)

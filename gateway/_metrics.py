@@ -11,6 +11,7 @@
 ``vxp_committed_rows_total``           writes committed
 ``vxp_commit_seconds``                 duration of one group commit (histogram)
 ``vxp_commit_batch_rows``              writes per group commit (histogram)
+``vxp_worker_seconds``                 CPU time a worker process spent on one send (histogram)
 ``vxp_messages_total``                 sendEdoc results by kind and outcome (``stored``,
                                        ``duplicate``, ``conflict``)
 =====================================  ==========================================================
@@ -85,6 +86,12 @@ class Metrics:
         self._batch = Histogram(
             "vxp_commit_batch_rows", "Writes per group commit", buckets=_BATCH_BUCKETS, registry=r
         )
+        self._worker_s = Histogram(
+            "vxp_worker_seconds",
+            "CPU time a worker process spent on one send (multipart, parse, checks, trace)",
+            buckets=_LATENCY_BUCKETS_S,
+            registry=r,
+        )
         self._messages = Counter(
             "vxp_messages", "sendEdoc results by kind and outcome", ["kind", "outcome"], registry=r
         )
@@ -102,6 +109,9 @@ class Metrics:
             histogram = self._latency_children[operation] = self._latency.labels(operation)
         histogram.observe(seconds)
 
+    def worker(self, seconds: float) -> None:
+        self._worker_s.observe(seconds)
+
     def refusal(self, operation: str, reason: str) -> None:
         self._refusals.labels(operation, reason).inc()
 
@@ -117,6 +127,9 @@ class Metrics:
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
         self._queue_depth.set_function(lambda: float(depth()))
+
+    def watch_in_flight(self, kind: str, inside: Callable[[], int]) -> None:
+        self.in_flight.labels(kind).set_function(lambda: float(inside()))
 
     def exposition(self) -> bytes:
         return _generate_latest(self.registry)

@@ -80,8 +80,8 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
 
     from gateway._app import create_app
 
+    sock = _bind(config.host, config.port)  # first: a taken port fails before anything opens
     hub = build_hub(config, out=out)
-    sock = _bind(config.host, config.port)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     uv_config = uvicorn.Config(
@@ -92,6 +92,7 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
         log_level="warning",
         access_log=False,  # the gateway writes its own structured access log
         server_header=False,
+        proxy_headers=False,  # the peer address is only logged; no proxy is trusted by default
         timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s),
         timeout_keep_alive=30,
         backlog=2048,

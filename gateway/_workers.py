@@ -1,4 +1,4 @@
-"""The worker pool: processes doing a send's CPU work — parse, check, add the TraceHeader.
+"""The worker pool: processes doing a send's CPU work — multipart, hash, parse, check, trace.
 
 Why processes and not threads: parsing is mostly Python holding the GIL. With worker threads
 the event-loop thread must win the GIL back after every socket call and waits up to the
@@ -11,9 +11,11 @@ through its stdin and answering on its stdout, driven by the event loop's own pi
 transports: no extra thread in the server, and a worker whose server died reads end-of-file
 and exits.
 
-Frames both ways: 4-byte big-endian length, then a pickle — a task
-``(id, data, messagetype, agency, systemid, doc_id, now_s)``, an answer ``(id, ok, value)``
-with a :class:`NewMessage` or the :class:`VxpError` raised.
+Frames both ways: 4-byte big-endian length, then a pickle — a task ``(id, body, content_type,
+hash-file, messagetype, agency, systemid, doc_id, now_s)``, an answer ``(id, ok, value, seconds)``
+with a :class:`NewMessage` or the :class:`VxpError` raised and the CPU time the worker spent on it
+(``vxp_worker_seconds``: a send's service time, for calibrating the simulation's worker
+stages); id 0 announces a started worker.
 
 ``workers`` is the simulation's ``hub.workers``: how many sends are parsed at once. A worker
 that dies fails only the sends it held (error 20) and is replaced.
@@ -30,6 +32,8 @@ import signal
 import struct
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -110,12 +114,13 @@ class _Worker(asyncio.Protocol):
             (size,) = _HEADER.unpack_from(buffer)
             if len(buffer) < 4 + size:
                 return
-            task_id, ok, value = pickle.loads(bytes(buffer[4 : 4 + size]))
+            task_id, ok, value, seconds = pickle.loads(bytes(buffer[4 : 4 + size]))
             del buffer[: 4 + size]
             if task_id == 0:  # the worker built its Intake: it takes tasks
                 if not self.ready.done():
                     self.ready.set_result(None)
                 continue
+            self._pool.observe(seconds)
             future = self.pending.pop(task_id, None)
             if future is None or future.done():
                 continue
@@ -142,7 +147,14 @@ class _Worker(asyncio.Protocol):
 class WorkerPool:
     """``workers`` processes running :meth:`Intake.prepare` for the event loop."""
 
-    def __init__(self, spec: IntakeSpec, *, workers: int) -> None:
+    def __init__(
+        self,
+        spec: IntakeSpec,
+        *,
+        workers: int,
+        observe: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
+        self.observe = observe  # called with each task's time inside its worker
         self._argv = [sys.executable, "-m", "gateway._workers", json.dumps(asdict(spec))]
         self._size = workers
         self._workers: list[_Worker] = []
@@ -176,17 +188,19 @@ class WorkerPool:
         if not self._closing:
             asyncio.get_running_loop().create_task(self._spawn())
 
-    async def prepare(
+    async def receive(
         self,
-        data: bytes,
+        body: bytes,
         *,
+        content_type: str,
+        declared_hash: str | None,
         messagetype: str,
         agency: str,
         systemid: str,
         doc_id: str,
         now_s: float,
     ) -> NewMessage:
-        """:meth:`Intake.prepare` in the least busy worker. Raises its VxpError, or VxpError 20
+        """:meth:`Intake.receive` in the least busy worker. Raises its VxpError, or VxpError 20
         when the worker stopped under this send."""
         alive = [w for w in self._workers if w.alive]
         if not alive:
@@ -194,7 +208,17 @@ class WorkerPool:
         worker = min(alive, key=lambda w: len(w.pending))
         self._next_id += 1
         task = pickle.dumps(
-            (self._next_id, data, messagetype, agency, systemid, doc_id, now_s),
+            (
+                self._next_id,
+                body,
+                content_type,
+                declared_hash,
+                messagetype,
+                agency,
+                systemid,
+                doc_id,
+                now_s,
+            ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
         return await worker.submit(self._next_id, task)
@@ -230,7 +254,7 @@ def _read_exactly(stream: BinaryIO, n: int) -> bytes | None:
 def _serve(spec: IntakeSpec, tasks: BinaryIO, answers: BinaryIO) -> None:
     """A worker's life: read a task, answer it, until end-of-file."""
     intake = spec.build()
-    ready = pickle.dumps((0, True, None))
+    ready = pickle.dumps((0, True, None, 0.0))
     answers.write(_HEADER.pack(len(ready)) + ready)
     answers.flush()
     while True:
@@ -240,10 +264,15 @@ def _serve(spec: IntakeSpec, tasks: BinaryIO, answers: BinaryIO) -> None:
         body = _read_exactly(tasks, _HEADER.unpack(header)[0])
         if body is None:
             return
-        task_id, data, messagetype, agency, systemid, doc_id, now_s = pickle.loads(body)
+        task_id, upload, content_type, declared, messagetype, agency, systemid, doc_id, now_s = (
+            pickle.loads(body)
+        )
+        started = time.process_time()  # CPU, not wall: a service time even on a busy machine
         try:
-            value: object = intake.prepare(
-                data,
+            value: object = intake.receive(
+                upload,
+                content_type=content_type,
+                declared_hash=declared,
                 messagetype=messagetype,
                 agency=agency,
                 systemid=systemid,
@@ -256,7 +285,8 @@ def _serve(spec: IntakeSpec, tasks: BinaryIO, answers: BinaryIO) -> None:
         except Exception as exc:  # a codec bug must cost one send, not the worker
             value = VxpError(ErrorCode.SYSTEM_ERROR, f"system error: {exc!r}", http_status=500)
             ok = False
-        answer = pickle.dumps((task_id, ok, value), protocol=pickle.HIGHEST_PROTOCOL)
+        seconds = time.process_time() - started
+        answer = pickle.dumps((task_id, ok, value, seconds), protocol=pickle.HIGHEST_PROTOCOL)
         answers.write(_HEADER.pack(len(answer)) + answer)
         answers.flush()
 

@@ -35,7 +35,11 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--extra-agencies", type=Path, help="file of further agency codes (code[,name[,mail]])"
     )
-    serve.add_argument("--workers", type=int, help="threads for a send's CPU work (4)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes for a send's CPU work: multipart, parse, checks, trace (4)",
+    )
     serve.add_argument(
         "--scenario",
         help="take workers, admission limit, rate limit and batch size from "

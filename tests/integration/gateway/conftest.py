@@ -36,6 +36,7 @@ class RunningHub:
 
 def start_hub(directory: Path, **settings: object) -> RunningHub:
     """Start ``lienthong gateway serve`` on a free port with a database in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
     settings.setdefault("access_log", str(directory / "access.log"))
     config = GatewayConfig(port=0, db=directory / "hub.db", **settings)  # type: ignore[arg-type]
     log = directory / "gateway.stderr"

@@ -60,3 +60,15 @@ def test_doc_ids_are_unique_24_hex_and_time_ordered() -> None:
     assert c[:8] == f"{2000:08x}"
     other = DocIdFactory(clock=lambda: 1000.0)()
     assert other[8:18] != a[8:18]  # another process (or restart) draws another middle part
+
+
+def test_replay_guard_remembers_a_signature_while_its_stamp_is_fresh() -> None:
+    from gateway._auth import ReplayGuard
+
+    guard = ReplayGuard(window_s=300.0)
+    assert guard.first_use("a", 1000.0, 1000.0)
+    assert not guard.first_use("a", 1000.0, 1299.0)
+    assert guard.first_use("b", 1200.0, 1200.0)
+    assert guard.first_use("c", 1400.0, 1301.0)  # "a" expires here
+    assert len(guard) == 2
+    assert guard.first_use("a", 1000.0, 1301.0)  # forgotten; the freshness check refuses it

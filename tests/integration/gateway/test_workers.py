@@ -1,0 +1,90 @@
+"""Worker processes: a killed worker costs at most the sends it held and is replaced; health
+and readiness endpoints; workers leave with their server, even when it is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from gateway import VxpError
+from gateway._samples import sample_package
+from tests.integration.gateway.conftest import G01, G22, RunningHub, start_hub
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+
+
+def test_health_and_readiness(hub: RunningHub) -> None:
+    assert httpx.get(hub.url + "/healthz", timeout=10.0).json()["data"] == {"alive": True}
+    ready = httpx.get(hub.url + "/readyz", timeout=10.0).json()
+    assert ready["status"] == "OK"
+    assert ready["data"]["ready"] is True
+
+
+def test_a_killed_worker_is_replaced(hub: RunningHub, numbers: Callable[[], int]) -> None:
+    workers = _children(hub.process.pid)
+    assert len(workers) == 4  # the default number of workers
+    os.kill(workers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 20.0
+    while len(set(_children(hub.process.pid)) - {workers[0]}) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    failures: list[tuple[int, str]] = []
+    with hub.client(G22) as client:
+        for _ in range(12):
+            try:
+                client.send_edoc(sample_package(G22, [G01], number=numbers()))
+            except VxpError as exc:
+                failures.append((exc.http_status, exc.error_code))
+    assert failures == []  # the dead worker was already replaced
+    assert workers[0] not in _children(hub.process.pid)
+
+
+def test_workers_leave_with_their_server(tmp_path: Path) -> None:
+    stopped = start_hub(tmp_path / "a")
+    workers = _children(stopped.process.pid)
+    assert stopped.process.stop() == 0
+    killed = start_hub(tmp_path / "b")
+    workers += _children(killed.process.pid)
+    killed.process.kill()
+    deadline = time.monotonic() + 10.0
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _alive(w)]
+
+
+def test_metrics_expose_requests_queues_and_commits(
+    hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    with hub.client(G22) as client:
+        client.send_edoc(sample_package(G22, [G01], number=numbers()))
+    text = httpx.get(hub.url + "/metrics", timeout=10.0).text
+    for needle in (
+        'vxp_requests_total{operation="sendEdoc",status="200"}',
+        'vxp_request_seconds_bucket{le="0.005",operation="sendEdoc"}',
+        'vxp_in_flight{class="send"}',
+        'vxp_in_flight{class="read"}',
+        "vxp_writer_queue_depth ",
+        "vxp_commits_total ",
+        "vxp_committed_rows_total ",
+        "vxp_commit_batch_rows_bucket",
+        "vxp_worker_seconds_count ",
+        'vxp_messages_total{kind="edoc",outcome="stored"}',
+    ):
+        assert needle in text, needle
