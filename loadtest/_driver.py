@@ -81,6 +81,8 @@ class Driver:
     def run(self) -> None:
         """Play the whole run; returns after the drain (or its timeout)."""
         self.log.planned += len(self.arrivals)
+        gevent.sleep(max(0.0, self.t0 - time.time()))
+        cpu0 = time.process_time()
         pollers = gevent.pool.Group()
         if self.wall.polling.enabled:
             for i in self.mine:
@@ -88,6 +90,7 @@ class Driver:
                 pollers.spawn(self._poll_loop, i, "status")
         self._send_all()
         gevent.sleep(max(0.0, self.end - time.time()))
+        self.log.cpu_s += time.process_time() - cpu0
         self.log.in_flight_at_end += len(self.pool) + len(self.timers) + self._cancelled_statuses
         self.timers.kill(block=False)  # delayed statuses not yet due: reported, not sent
         self.pool.join(timeout=max(0.0, self.deadline - time.time()))

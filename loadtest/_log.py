@@ -80,6 +80,7 @@ class RunLog:
     issued: int = 0  # of those, how many were started (late or not)
     in_flight_at_end: int = 0  # sends in flight and statuses not yet due when the run ended
     gave_up: int = 0  # sends (packages or statuses) abandoned after the last retry
+    cpu_s: float = 0.0  # the load generator's own CPU (user + system) over the offering window
     corrupt: list[str] = field(default_factory=list)  # fetched items that were not valid edXML
 
     def op(self, name: str) -> OperationLog:
@@ -96,6 +97,7 @@ class RunLog:
         self.in_flight_at_end += other.in_flight_at_end
         self.gave_up += other.gave_up
         self.corrupt += other.corrupt
+        self.cpu_s += other.cpu_s
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +116,7 @@ class RunLog:
             "in_flight_at_end": self.in_flight_at_end,
             "gave_up": self.gave_up,
             "corrupt": self.corrupt,
+            "cpu_s": self.cpu_s,
         }
 
     @classmethod
@@ -122,6 +125,9 @@ class RunLog:
             planned=data["planned"],
             issued=data["issued"],
             in_flight_at_end=data["in_flight_at_end"],
+            gave_up=data["gave_up"],
+            corrupt=list(data["corrupt"]),
+            cpu_s=float(data["cpu_s"]),
         )
         for name, d in data["operations"].items():
             run.operations[name] = OperationLog(

@@ -62,23 +62,36 @@ def plan_arrivals(
     for sender in range(n) if senders is None else senders:
         rng = streams[sender]
         times = poisson_arrivals(rng, segments, scale=float(weights[sender]))
+        m = len(times)
+        if m == 0:
+            continue
         others = np.delete(np.arange(n), sender)
-        other_weights = np.delete(weights, sender)
-        other_weights = other_weights / other_weights.sum()
-        for seq, at in enumerate(times):
-            fanout = min(wall.fanout.sample(rng), n - 1)
-            chosen = rng.choice(others, size=fanout, replace=False, p=other_weights)
-            count = wall.attachments.count.sample(rng)
-            sizes = wall.attachments.size_kb.sample_many(rng, count) if count else ()
+        log_w = np.log(np.delete(weights, sender))
+        # Every draw of the sender's packages at once (one stream, fixed order).
+        fanouts = np.minimum(wall.fanout.sample_many(rng, m), n - 1)
+        counts = wall.attachments.count.sample_many(rng, m)
+        sizes = wall.attachments.size_kb.sample_many(rng, int(counts.sum()))
+        prios = rng.choice(5, size=m, p=priorities)
+        # Weighted choice without replacement by Gumbel top-k: the k largest of
+        # log(weight) + Gumbel noise are a draw of k distinct recipients ∝ weight.
+        keys = log_w + rng.gumbel(size=(m, n - 1))
+        start = 0
+        for seq in range(m):
+            k = int(fanouts[seq])
+            row = keys[seq]
+            top = np.argpartition(-row, k - 1)[:k] if k < n - 1 else np.arange(n - 1)
+            top = top[np.argsort(-row[top])]
+            c = int(counts[seq])
             out.append(
                 Arrival(
-                    at_s=float(at),
+                    at_s=float(times[seq]),
                     sender=sender,
                     seq=seq,
-                    recipients=tuple(int(c) for c in chosen),
-                    attachments_kb=tuple(float(x) for x in sizes),
-                    priority=int(rng.choice(5, p=priorities)),
+                    recipients=tuple(int(x) for x in others[top]),
+                    attachments_kb=tuple(float(x) for x in sizes[start : start + c]),
+                    priority=int(prios[seq]),
                 )
             )
+            start += c
     out.sort(key=lambda a: (a.at_s, a.sender))
     return out

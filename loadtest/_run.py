@@ -341,6 +341,12 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
             "gave_up": log.gave_up,
             "in_flight_at_end": log.in_flight_at_end,
         },
+        "generator": {
+            "cpu_s": log.cpu_s,
+            "requests": sum(
+                sum(1 for t in op.scheduled_s if t < duration) for op in log.operations.values()
+            ),
+        },
         "operations": operations,
         "reconciliation": {**dataclasses.asdict(reconciliation), "lost": reconciliation.lost},
         "corrupt": log.corrupt[:20],

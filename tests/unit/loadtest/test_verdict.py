@@ -64,7 +64,10 @@ def test_items_still_queued_at_the_hub_are_not_called_lost() -> None:
 
 def test_ledger_json_round_trip() -> None:
     ledger = _ledger()
-    assert Ledger.from_json(ledger.to_json()) == ledger
+    ledger.waiting_deliveries, ledger.waiting_statuses, ledger.unknown_waiting = 3, 2, 1
+    again = Ledger.from_json(ledger.to_json())
+    assert again == ledger
+    assert again.waiting_deliveries == 3
 
 
 def _log(latency_ms: float, outcomes: Sequence[int], planned: int, late: int = 0) -> RunLog:
@@ -120,6 +123,8 @@ def test_without_polling_reconciliation_is_not_checked(scenarios_dir: Path) -> N
 
 def test_log_json_round_trip_and_timeline() -> None:
     log = _log(10.0, [OK, REFUSED, OK], 3)
+    log.gave_up, log.corrupt, log.cpu_s, log.in_flight_at_end = 2, ["bad base64"], 1.5, 4
+    log.op("send").kb = 12.5
     again = RunLog.from_json(log.to_json())
     assert again == log
     line = log.timeline(1.0)
