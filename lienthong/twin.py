@@ -85,9 +85,11 @@ class TwinResult:
     predicted_knee: float
     knee_tolerance: float
     latency_tolerance: float
-    latency_errors: tuple[
-        tuple[float, float, float, float], ...
-    ]  # rate, measured, predicted, error
+    # (rate, measured p95, predicted p95, relative error) below the measured knee
+    latency_errors: tuple[tuple[float, float, float, float], ...]
+    # The rate at which the load generator fell behind its schedule before the hub broke: the
+    # measured knee is then only known to be above the last rate that held.
+    generator_limited_at: float | None = None
 
     @property
     def knee_ratio(self) -> float | None:
@@ -95,6 +97,8 @@ class TwinResult:
 
     @property
     def knee_ok(self) -> bool:
+        if self.generator_limited_at is not None and self.measured_break is None:
+            return False  # inconclusive: the hub never broke before the load generator did
         return self.knee_ratio is not None and abs(self.knee_ratio - 1.0) <= self.knee_tolerance
 
     @property
@@ -211,22 +215,34 @@ def run_twin(
     )
     measured: list[Measured] = []
 
-    def step(rate: float) -> bool:
-        held = 0
+    max_late = s.slo.max_late_ratio if s.slo.max_late_ratio is not None else 0.01
+    generator_limit: list[float] = []
+
+    def step(rate: float) -> bool | None:
+        """True: the majority of the repeats held; False: broke; None: the load generator
+        could not keep up (its late starts make the step a measure of itself, not the hub)."""
+        held = late = 0
         for repeat in range(request.repeats):
             m = _measure(request, scenario_file, overrides, rate, repeat, seed)
             measured.append(m)
             if on_measured is not None:
                 on_measured(m)
             held += m.held
-        return held * 2 > request.repeats  # the majority of the repeats held
+            late += m.late_ratio > max_late
+        if late * 2 > request.repeats:
+            generator_limit.append(rate)
+            return None
+        return held * 2 > request.repeats
 
     last_held: float | None = None
     first_broke: float | None = None
     rates = [knee_pred * f for f in request.fractions]
     rates += [rates[-1] * 1.4**k for k in range(1, request.extend + 1)]
     for rate in rates:
-        if step(rate):
+        verdict = step(rate)
+        if verdict is None:
+            break
+        if verdict:
             last_held = rate
         else:
             first_broke = rate
@@ -235,7 +251,10 @@ def run_twin(
         lo, hi = last_held, first_broke
         for _ in range(request.refine):
             mid = (lo + hi) / 2.0
-            if step(mid):
+            verdict = step(mid)
+            if verdict is None:
+                break
+            if verdict:
                 lo = mid
             else:
                 hi = mid
@@ -274,6 +293,7 @@ def run_twin(
         knee_tolerance=request.knee_tolerance,
         latency_tolerance=request.latency_tolerance,
         latency_errors=tuple(errors),
+        generator_limited_at=generator_limit[0] if generator_limit else None,
     )
 
 

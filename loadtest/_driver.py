@@ -31,7 +31,8 @@ __all__ = ["Assignment", "Driver"]
 _EDOC = {"servicetype": "eDoc", "messagetype": "edoc"}
 _STATUS = {"servicetype": "eDoc", "messagetype": "status"}
 _DRAIN_POLL_S = 1.0  # while draining, poll at least this often
-_QUIET_ROUNDS = 2  # empty polls in a row, after the run, before an agency counts as drained
+_QUIET_ROUNDS = 2  # empty poll rounds in a row, after the run, before the hub is asked
+_DRAIN_CONCURRENCY = 8  # polls in flight at once while draining
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +93,50 @@ class Driver:
         gevent.sleep(max(0.0, self.end - time.time()))
         self.log.cpu_s += time.process_time() - cpu0
         self.log.in_flight_at_end += len(self.pool) + len(self.timers) + self._cancelled_statuses
-        self.timers.kill(block=False)  # delayed statuses not yet due: reported, not sent
-        self.pool.join(timeout=max(0.0, self.deadline - time.time()))
+        self.timers.kill(block=False)  # delayed statuses not yet started: reported, not sent
         pollers.join(timeout=max(0.0, self.deadline - time.time()))
+        self.pool.join(timeout=max(0.0, self.deadline - time.time()))
+        if self.wall.polling.enabled:
+            self._drain()
         pollers.kill(block=False)
         self.pool.kill(block=False)
-        if self.wall.polling.enabled:
-            self._count_waiting()
 
-    def _count_waiting(self) -> None:
-        """What the hub still holds for my agencies after the drain (queued, not lost)."""
+    def _drain(self) -> None:
+        """Fetch what the hub still holds until it holds nothing for my agencies.
+
+        Quiet rounds alone are not enough: a recipient that fetches late sends its 01 to a
+        sender that may already have gone quiet (here or in another process). So after a quiet
+        spell the hub's own counts decide; while it still lists anything, draining goes on.
+        """
+        step = min(self.wall.polling.interval_s, _DRAIN_POLL_S)
+        self.wire.prefix = "drain."  # the drain is the harness's check, not offered load
+        while True:
+            quiet = 0
+            while quiet < _QUIET_ROUNDS and time.time() < self.deadline:
+                found = self._poll_round()
+                quiet = quiet + 1 if found == 0 and not len(self.pool) else 0
+                gevent.sleep(step)
+            gevent.sleep(step)  # the last statuses of other processes' recipients
+            edoc, status, unknown = self._counts()
+            if edoc + status == 0 or time.time() >= self.deadline:
+                self.ledger.waiting_deliveries += edoc
+                self.ledger.waiting_statuses += status
+                self.ledger.unknown_waiting += unknown
+                return
+
+    def _poll_round(self) -> int:
+        """One poll of every list of my agencies (a few at a time); how many items were found."""
+        group = gevent.pool.Pool(_DRAIN_CONCURRENCY)
+        now = time.time()
+        jobs = [
+            group.spawn(self._poll, i, kind, now) for i in self.mine for kind in ("edoc", "status")
+        ]
+        group.join()
+        return sum(int(job.value or 0) for job in jobs)
+
+    def _counts(self) -> tuple[int, int, int]:
+        """(deliveries, statuses, unreadable counts) the hub still lists for my agencies."""
+        edoc = status = unknown = 0
         for i in self.mine:
             for operation, kind in (("countReceiveEdoc", "edoc"), ("countReceiveStatus", "status")):
                 reply = self.wire.call(
@@ -110,11 +145,12 @@ class Driver:
                 data = reply.answer.data if reply.answer is not None else None
                 count = data.get("count") if isinstance(data, dict) else None
                 if reply.outcome != OK or not isinstance(count, int):
-                    self.ledger.unknown_waiting += 1
+                    unknown += 1
                 elif kind == "edoc":
-                    self.ledger.waiting_deliveries += count
+                    edoc += count
                 else:
-                    self.ledger.waiting_statuses += count
+                    status += count
+        return edoc, status, unknown
 
     def _send_all(self) -> None:
         for arrival in self.arrivals:
@@ -163,20 +199,15 @@ class Driver:
     # -- recipients ----------------------------------------------------------------------
 
     def _poll_loop(self, i: int, kind: str) -> None:
+        """Poll at the (sped-up) interval from a random phase until the run ends."""
         interval = self.wall.polling.interval_s
         tick = self.t0 + float(self._decisions[i].uniform(0.0, interval))
-        quiet = 0
-        while tick < self.deadline:
+        while tick < self.end:
             wait = tick - time.time()
             if wait > 0:
                 gevent.sleep(wait)
-            found = self._poll(i, kind, tick)
-            after_run = time.time() >= self.end and not len(self.pool)
-            quiet = quiet + 1 if after_run and found == 0 else 0
-            if quiet >= _QUIET_ROUNDS:
-                return
-            step = min(interval, _DRAIN_POLL_S) if after_run else interval
-            tick = max(tick + step, time.time())
+            self._poll(i, kind, tick)
+            tick = max(tick + interval, time.time())
 
     def _poll(self, i: int, kind: str, due: float) -> int:
         me = self.codes[i]
@@ -205,7 +236,7 @@ class Driver:
                     self._answer(i, message)
             else:
                 key = status_key(message.document_id, message.sender.organ_id, message.status_code)
-                self.ledger.statuses_fetched.append((key, me))
+                self.ledger.statuses_fetched.append((key, me, message.notify))
         return len(items)
 
     def _read(self, reply: Reply) -> Package | StatusMessage | None:
@@ -251,6 +282,9 @@ class Driver:
             self.timers.add(gevent.spawn_later(delay_s, self._send_status, i, package, code, due))
 
     def _send_status(self, i: int, package: Package, code: str, due: float) -> None:
+        # Once it starts, a status is sent to the end: the hub may accept it at any moment, so
+        # killing it half-way would lose the sender's record of something the hub delivers.
+        self.timers.discard(gevent.getcurrent())
         me = self.codes[i]
         key, data = self.factory.status(
             sender=me, answering=package, code=code, now=_local(time.time())

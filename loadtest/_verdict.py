@@ -75,9 +75,12 @@ def judge(
                     f"{name}: measured {_fmt(value, ' ms')} (limit {limit:g} ms)",
                 )
             )
-    total = sum(len(o.outcome) for o in log.operations.values())
-    failed = sum(o.outcome.count(FAILED) for o in log.operations.values())
-    refused = sum(o.outcome.count(REFUSED) for o in log.operations.values())
+    # Ratios over the scenario's operations only: the harness's own calls after the run (the
+    # drain, the final counts) are reported, not judged.
+    judged = [o for name, o in log.operations.items() if name in OPERATIONS]
+    total = sum(len(o.outcome) for o in judged)
+    failed = sum(o.outcome.count(FAILED) for o in judged)
+    refused = sum(o.outcome.count(REFUSED) for o in judged)
     sends = log.operations.get("send")
     accepted = sends.outcome.count(OK) if sends else 0
     late = sends.late if sends else 0
@@ -131,25 +134,15 @@ def judge(
             )
         )
         return checks
-    problems = reconciliation.problems()
-    checks.append(
-        Check(
-            "reconciliation",
-            float(
-                reconciliation.missing
-                + reconciliation.wrong_recipient
-                + reconciliation.unknown_fetched
-                + reconciliation.statuses_missing
-                + reconciliation.statuses_wrong
-            ),
-            0.0,
-            reconciliation.ok,
-            "reconciliation: "
-            + (
-                "; ".join(problems)
-                if problems
-                else f"all {reconciliation.expected_deliveries} deliveries and {reconciliation.statuses_expected} statuses arrived where addressed"
-            ),
+    r = reconciliation
+    if r.ok:
+        message = (
+            f"all {r.expected_deliveries} deliveries and {r.statuses_expected} statuses arrived "
+            "where addressed"
         )
-    )
+    else:
+        message = "; ".join(r.problems())
+    message = "; ".join([message, *r.notes()])
+    failures = r.missing + r.wrong_recipient + r.statuses_missing + r.statuses_wrong
+    checks.append(Check("reconciliation", float(failures), 0.0, r.ok, f"reconciliation: {message}"))
     return checks

@@ -82,6 +82,7 @@ class Wire:
         self._log = log
         self._t0_s = t0_s
         self._last_ms: dict[str, int] = {}
+        self.prefix = ""  # "drain." once the run is over: its calls are logged apart
 
     def _timestamp_s(self, systemid: str) -> float:
         ms = max(round(time.time() * 1000.0), self._last_ms.get(systemid, 0) + 1)
@@ -102,6 +103,7 @@ class Wire:
 
         ``scheduled_s`` is the epoch time the call was due; its latency counts from there.
         """
+        op = self.prefix + op
         system = self._credentials.system_for(agency)
         path, method = PATHS[operation]
         full = {"from": agency, **params}

@@ -197,6 +197,12 @@ def print_twin(result: Any, out: Path) -> None:
         console.print(
             f"{mark} send p95 at {rate:.2f}/s: measured {meas:,.1f} ms, predicted {pred:,.1f} ms ({err:+.0%}; tolerance ±{result.latency_tolerance:.0%})"
         )
+    if result.generator_limited_at is not None and result.measured_break is None:
+        console.print(
+            f"[red]✗ the load generator fell behind its schedule at {result.generator_limited_at:.2f} "
+            "packages/s before the hub broke: the measured knee is above the last rate that held; "
+            "give the generator more CPU (or a lighter scenario) to find it[/red]"
+        )
     lost = sum(m.lost for m in result.measured)
     if lost:
         console.print(f"[red]✗ {lost} accepted items lost during the steps[/red]")
