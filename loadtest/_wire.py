@@ -17,15 +17,7 @@ from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 
 from gateway import Credentials
-from gateway.protocol import (
-    HASH_FILE,
-    PATHS,
-    Answer,
-    decode_answer,
-    file_hash,
-    multipart_body,
-    sign_headers,
-)
+from gateway.protocol import Answer, SignatureClock, decode_answer, prepare_call
 from loadtest._log import FAILED, OK, REFUSED, Outcome, RunLog
 
 __all__ = ["Reply", "Wire"]
@@ -81,13 +73,8 @@ class Wire:
         self._credentials = credentials
         self._log = log
         self._t0_s = t0_s
-        self._last_ms: dict[str, int] = {}
+        self._clock = SignatureClock(time.time)
         self.prefix = ""  # "drain." once the run is over: its calls are logged apart
-
-    def _timestamp_s(self, systemid: str) -> float:
-        ms = max(round(time.time() * 1000.0), self._last_ms.get(systemid, 0) + 1)
-        self._last_ms[systemid] = ms
-        return ms / 1000.0
 
     def call(
         self,
@@ -105,24 +92,27 @@ class Wire:
         """
         op = self.prefix + op
         system = self._credentials.system_for(agency)
-        path, method = PATHS[operation]
-        full = {"from": agency, **params}
-        body: bytes | None = None
-        extra: dict[str, str] = {}
-        if upload is not None:
-            full[HASH_FILE] = file_hash(upload)
-            content_type, body = multipart_body(upload)
-            extra["Content-Type"] = content_type
-        headers = sign_headers(
-            full, system.systemid, system.secret, self._timestamp_s(system.systemid)
+        prepared = prepare_call(
+            operation,
+            params,
+            systemid=system.systemid,
+            secret=system.secret,
+            now_s=self._clock.now_s(system.systemid),
+            agency=agency,
+            upload=upload,
         )
-        headers.update(extra)
+        body = prepared.body
         answer: Answer | None = None
         business = False
         # geventhttpclient sends bytes as they are; Locust's annotation names only str/dict.
         payload: Any = body
         with self._session.request(
-            method, path, name=op, data=payload, headers=headers, catch_response=True
+            prepared.method,
+            prepared.path,
+            name=op,
+            data=payload,
+            headers=prepared.headers,
+            catch_response=True,
         ) as response:
             latency_ms = (time.time() - scheduled_s) * 1000.0
             response.request_meta["response_time"] = latency_ms
