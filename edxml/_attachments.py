@@ -26,6 +26,7 @@ from typing import Final
 
 from edxml._constants import ZIP_CONTENT_TYPE
 from edxml._errors import AttachmentError, LimitError
+from edxml._fast import fast_constructor
 from edxml._limits import DEFAULT_LIMITS
 
 __all__ = ["Attachment", "Payload", "ZipEntry", "clean_base64", "zip_one"]
@@ -84,6 +85,17 @@ def decoded_length(encoded: bytes) -> int:
     return len(encoded) // 4 * 3 - (encoded[-2:].count(b"="))
 
 
+def _decoded_range(encoded: bytes, size: int, start: int, n: int) -> bytes:
+    """Bytes ``start`` to ``start + n`` of what clean base64 ``encoded`` (``size`` bytes
+    decoded) decodes to, decoding only the 4-character groups that hold them."""
+    end = min(size, start + n)
+    if start >= end:
+        return b""
+    first, last = start // 3, -(-end // 3)
+    chunk = binascii.a2b_base64(encoded[4 * first : 4 * last])
+    return chunk[start - 3 * first : end - 3 * first]
+
+
 class _Base64Reader(io.RawIOBase):
     """A seekable file over the bytes a clean base64 text decodes to, decoded piecewise."""
 
@@ -108,12 +120,7 @@ class _Base64Reader(io.RawIOBase):
         return self._pos
 
     def read_at(self, start: int, n: int) -> bytes:
-        end = min(self._size, start + n)
-        if start >= end:
-            return b""
-        first, last = start // 3, -(-end // 3)
-        chunk = binascii.a2b_base64(self._encoded[4 * first : 4 * last])
-        return chunk[start - 3 * first : end - 3 * first]
+        return _decoded_range(self._encoded, self._size, start, n)
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read_at(self._pos, len(buffer))
@@ -132,6 +139,7 @@ class ZipEntry:
     file_size: int
 
 
+_zip_entry = fast_constructor(ZipEntry)
 _EOCD = struct.Struct("<4sHHHHIIH")  # end of central directory, 22 bytes
 _CDIR = struct.Struct("<4sHHHHHHIIIHHHHHII")  # central directory file header, 46 bytes
 _LOCAL_SIG: Final = b"PK\x03\x04"
@@ -143,11 +151,11 @@ def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
     Decodes only the directory at the end and the first local header, not the data: the single
     entry must be stored or deflated, unencrypted, with a declared size within ``max_bytes``.
     """
-    reader = _Base64Reader(encoded)
-    size = reader._size
-    tail = reader.read_at(max(0, size - _EOCD.size), _EOCD.size)
+    # plain slices, not _Base64Reader: an io object's finalizer costs more than these reads
+    size = decoded_length(encoded)
+    tail = _decoded_range(encoded, size, max(0, size - _EOCD.size), _EOCD.size)
     if tail[:4] != b"PK\x05\x06":  # an archive comment: search the last 64 kB
-        window = reader.read_at(max(0, size - 65_557), 65_557)
+        window = _decoded_range(encoded, size, max(0, size - 65_557), 65_557)
         at = window.rfind(b"PK\x05\x06")
         if at == -1 or len(window) - at < _EOCD.size:
             raise AttachmentError("not a zip archive: no end-of-central-directory record")
@@ -161,7 +169,7 @@ def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
         )
     if cd_offset + cd_size > size or cd_size < _CDIR.size:
         raise AttachmentError("zip central directory lies outside the archive")
-    cd = reader.read_at(cd_offset, min(cd_size, 65_536 + _CDIR.size))
+    cd = _decoded_range(encoded, size, cd_offset, min(cd_size, 65_536 + _CDIR.size))
     fields = _CDIR.unpack(cd[: _CDIR.size])
     sig, flags, method = fields[0], fields[3], fields[4]
     compressed_size, file_size, name_len = fields[8], fields[9], fields[10]
@@ -180,11 +188,14 @@ def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
         raise LimitError(
             f"attachment declares {file_size} bytes unzipped: over the limit of {max_bytes} bytes"
         )
-    if reader.read_at(local_offset, 4) != _LOCAL_SIG:
+    if _decoded_range(encoded, size, local_offset, 4) != _LOCAL_SIG:
         raise AttachmentError("zip local file header not found where the directory says")
     raw_name = cd[_CDIR.size : _CDIR.size + name_len]
-    name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
-    return ZipEntry(name, method, compressed_size, file_size)
+    if raw_name.isascii():  # the same text in UTF-8 and cp437, decoded without a codec lookup
+        name = raw_name.decode("ascii")
+    else:
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+    return _zip_entry(name, method, compressed_size, file_size)
 
 
 def zip_one(name: str, data: bytes) -> bytes:
