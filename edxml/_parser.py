@@ -31,6 +31,7 @@ from edxml._errors import (
     StructureError,
     ValueFormatError,
 )
+from edxml._fastpath import read_fast
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._model import (
     Business,
@@ -52,7 +53,7 @@ from edxml._model import (
 from edxml._reader import E, Reader, Spec
 from edxml._xml import local_name, parse_tree
 
-__all__ = ["check_findings", "parse", "read_message"]
+__all__ = ["check_findings", "parse", "read", "read_message"]
 
 
 def _each(slot: Any) -> list[E]:
@@ -561,6 +562,15 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
     )
 
 
+def read(root: E, limits: Limits, *, size: int | None = None) -> Package | StatusMessage:
+    """``read_message``, by the fast path when it can decide (``_fastpath``): same result.
+
+    ``size``: of the bytes ``root`` was parsed from, when known (it spares the fast path
+    measuring texts in a document too small to hold one over ``Limits.max_text_bytes``).
+    """
+    return read_fast(root, limits, size=size) or read_message(root, limits)
+
+
 def check_findings(message: Package | StatusMessage) -> None:
     """Strict mode: refuse a message that has findings, naming the first."""
     if message.findings:
@@ -589,7 +599,7 @@ def parse(
     """
     limits = limits or DEFAULT_LIMITS
     root = parse_tree(data, limits)
-    message = read_message(root, limits)
+    message = read(root, limits, size=len(data))
     if strict:
         check_findings(message)
     if decode_attachments and isinstance(message, Package):
