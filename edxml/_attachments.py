@@ -29,7 +29,7 @@ from edxml._errors import AttachmentError, LimitError
 from edxml._fast import fast_constructor
 from edxml._limits import DEFAULT_LIMITS
 
-__all__ = ["Attachment", "Payload", "ZipEntry", "clean_base64", "zip_one"]
+__all__ = ["Attachment", "Payload", "ZipEntry", "clean_base64", "is_clean_base64", "zip_one"]
 
 _B64_CHARS: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _WHITESPACE: Final = b" \t\r\n"
@@ -78,14 +78,31 @@ def clean_base64(text: str | bytes) -> bytes:
     return raw
 
 
-def decoded_length(encoded: bytes) -> int:
+def is_clean_base64(text: str) -> bool:
+    """Whether ``text`` is already what ``clean_base64`` would make of it (ASCII, the alphabet,
+    ``=`` padding only at the end, a multiple of 4 long): then it can be kept as it is.
+
+    Checked 64 kB at a time: a payload read from a tree is never copied whole to bytes.
+    """
+    n = len(text)
+    if n % 4 or not text.isascii():
+        return False
+    end = n - 2 if text.endswith("==") else n - 1 if text.endswith("=") else n
+    return not any(
+        text[at : min(at + _CHUNK, end)].encode("ascii").translate(None, _B64_CHARS)
+        for at in range(0, end, _CHUNK)
+    )
+
+
+def decoded_length(encoded: bytes | str) -> int:
     """Length of the bytes ``encoded`` (clean base64) decodes to."""
     if not encoded:
         return 0
-    return len(encoded) // 4 * 3 - (encoded[-2:].count(b"="))
+    pad = b"=" if isinstance(encoded, bytes) else "="
+    return len(encoded) // 4 * 3 - encoded[-2:].count(pad)  # type: ignore[arg-type]
 
 
-def _decoded_range(encoded: bytes, size: int, start: int, n: int) -> bytes:
+def _decoded_range(encoded: bytes | str, size: int, start: int, n: int) -> bytes:
     """Bytes ``start`` to ``start + n`` of what clean base64 ``encoded`` (``size`` bytes
     decoded) decodes to, decoding only the 4-character groups that hold them."""
     end = min(size, start + n)
@@ -145,7 +162,7 @@ _CDIR = struct.Struct("<4sHHHHHHIIIHHHHHII")  # central directory file header, 4
 _LOCAL_SIG: Final = b"PK\x03\x04"
 
 
-def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
+def inspect_zip(encoded: bytes | str, *, max_bytes: int) -> ZipEntry:
     """Check the zip inside clean base64 ``encoded`` from its central directory, cheaply.
 
     Decodes only the directory at the end and the first local header, not the data: the single
@@ -233,7 +250,9 @@ class Payload:
     """The encoded (base64) form of one attachment, decoded on demand.
 
     Built from the original bytes (encoded once, lazily) or from an encoded text (decoded on
-    each ``data()``, never kept). Equal when the decoded contents are.
+    each ``data()``, never kept); a parser may hand over the clean base64 as the ``str`` it
+    read (``is_clean_base64``), turned to bytes only when asked for. Equal when the decoded
+    contents are.
     """
 
     __slots__ = ("_encoded", "_entry_name", "_raw", "zipped")
@@ -241,7 +260,7 @@ class Payload:
     def __init__(
         self,
         *,
-        encoded: bytes | None,
+        encoded: bytes | str | None,
         raw: bytes | None,
         zipped: bool,
         entry_name: str = "",
@@ -254,11 +273,14 @@ class Payload:
     @property
     def encoded(self) -> bytes:
         """The base64 text (ASCII, no line breaks) that goes in ``ContentTransferEncoded``."""
-        if self._encoded is None:
+        encoded = self._encoded
+        if encoded is None:
             assert self._raw is not None
             body = zip_one(self._entry_name, self._raw) if self.zipped else self._raw
-            self._encoded = binascii.b2a_base64(body, newline=False)
-        return self._encoded
+            encoded = self._encoded = binascii.b2a_base64(body, newline=False)
+        elif isinstance(encoded, str):  # as a parser read it: clean ASCII, converted once
+            encoded = self._encoded = encoded.encode("ascii")
+        return encoded
 
     def data(self, *, max_bytes: int = DEFAULT_LIMITS.max_attachment_bytes) -> bytes:
         """The original bytes; ``AttachmentError``/``LimitError`` if they cannot be had."""
@@ -279,7 +301,8 @@ class Payload:
             return NotImplemented
         if self.zipped != other.zipped:
             return False
-        if self._encoded is not None and self._encoded == other._encoded:
+        both_encoded = self._encoded is not None and other._encoded is not None
+        if both_encoded and self.encoded == other.encoded:
             return True
         try:
             return self.data() == other.data()

@@ -23,7 +23,14 @@ from typing import Any, Final
 
 from edxml import _constants as C
 from edxml import _schema as S
-from edxml._attachments import Attachment, Payload, clean_base64, decoded_length, inspect_zip
+from edxml._attachments import (
+    Attachment,
+    Payload,
+    clean_base64,
+    decoded_length,
+    inspect_zip,
+    is_clean_base64,
+)
 from edxml._limits import Limits
 from edxml._model import (
     Business,
@@ -553,7 +560,8 @@ class _Fast:
             name = v[1] or ""
             wire_type = (v[3] or "").strip()
             zipped = wire_type.lower() in C.ZIP_CONTENT_TYPES
-            clean = clean_base64(encoded)  # AttachmentError: doubted
+            # kept as the str it was read as when already clean: a big payload is not copied
+            clean = encoded if is_clean_base64(encoded) else clean_base64(encoded)
             if zipped:
                 if inspect_zip(clean, max_bytes=max_bytes).name != name:
                     raise _Doubt

@@ -208,3 +208,32 @@ def test_the_fast_path_defers_whatever_the_full_reader_reports_or_refuses(case: 
         assert full.findings, f"{case}: the full reader has nothing to report"
     assert read_fast(root, limits, size=len(data)) is None
     assert read_fast(root, limits) is None
+
+
+def test_a_payload_kept_as_text_behaves_as_its_bytes() -> None:
+    made = edxml.Attachment.from_bytes("cid:1", "a.txt", b"Kinh gui" * 50)
+    text = made.encoded.decode("ascii")
+    as_text = edxml.Payload(encoded=text, raw=None, zipped=True, entry_name="a.txt")
+    as_bytes = edxml.Payload(encoded=made.encoded, raw=None, zipped=True, entry_name="a.txt")
+    assert repr(as_text) == repr(as_bytes)
+    assert as_text == as_bytes
+    assert hash(as_text) == hash(as_bytes)
+    assert as_text.data() == b"Kinh gui" * 50
+    assert as_text.encoded == made.encoded
+    assert isinstance(as_text.encoded, bytes)
+
+
+def test_a_big_clean_payload_is_not_copied_by_the_fast_path() -> None:
+    big = edxml.Attachment.from_bytes("cid:1", "scan.pdf", bytes(range(256)) * 800)
+    package = dataclasses.replace(
+        envelope_fixtures.new_document(),
+        references=(edxml.Reference.for_attachment(big),),
+        attachments=(big,),
+    )
+    data = edxml.build(package)
+    root = parse_tree(data, edxml.Limits())
+    fast = read_fast(root, edxml.Limits(), size=len(data))
+    assert isinstance(fast, edxml.Package)
+    payload = fast.attachments[0].payload
+    assert isinstance(payload._encoded, str)  # the text as read, converted only when asked
+    assert fast == package
