@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def test_the_fast_path_reads_generated_messages_as_the_full_reader(
     _agree(edxml.build(message), limits)
 
 
+@pytest.mark.slow  # ~20 s: the widest search for a tree the two readers disagree on
 @settings(max_examples=300)
 @given(messages(conforming=True), st.data(), limits())
 def test_the_fast_path_agrees_on_restructured_trees(
