@@ -3,7 +3,8 @@
 ``knee`` scales ``traffic.packages_per_working_day`` (everything else stays), brackets the
 first multiple that breaks an SLO by doubling from 1, then bisects (geometrically) until the
 bracket is narrower than ``tolerance``. Each multiple is judged on independent replications
-(in parallel processes), on the mean across them. The bottleneck is the resource with the
+(in parallel processes; ``KNEE_REPLICATIONS`` unless asked, since a search runs many points),
+on the mean across them. The bottleneck is the resource with the
 highest utilisation at the knee: the worker pool, the commit writer, the hub's ingress link —
 or a body's own document system (its poller, which works one request at a time), when that
 is busier than any of the hub's.
@@ -31,9 +32,10 @@ from sim._replications import run
 from sim._results import RESOURCES, Results
 from sim._stats import json_number
 
-__all__ = ["KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
+__all__ = ["KNEE_REPLICATIONS", "KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
 
 KneeProgress = Callable[[float, float], None]  # (multiple being run, its fraction done)
+KNEE_REPLICATIONS = 3
 
 
 def scaled(scenario: Scenario, multiple: float) -> Scenario:
@@ -217,7 +219,7 @@ def knee(
 
             results = run(
                 scaled(base, multiple),
-                replications=replications,
+                replications=KNEE_REPLICATIONS if replications is None else replications,
                 seed=seed,
                 processes=processes,
                 progress=report,

@@ -16,7 +16,9 @@ Names (``scalars``), all in the units they carry:
   included) of the answered ones in ms;
 - ``stations.<workers|commit|ingress>.*``: utilisation, waits, P(wait), queue lengths;
 - ``ratios.*``: refusal (503 + 429), failure (also connection errors), give-up, achieved;
-- ``little.*``: L (time-average number inside the hub), λ, W and (L − λW) / L.
+- ``little.*``: L (time-average number inside the hub), λ, W and (L − λW) / L;
+- ``priority.<0-4>.delivery_mean_s``: delivery by the package's priority (the hub serves all
+  alike; the breakdown shows it).
 """
 
 from __future__ import annotations
@@ -178,6 +180,11 @@ def summarise(
     _latency(out, "status_roundtrip_s", roundtrip)
     hist["delivery_s"] = _hist(delivery)
     hist["status_roundtrip_s"] = _hist(roundtrip)
+    d_prio = np.fromiter((d.package.priority for d in dv), np.int64, len(dv))
+    for k in range(len(scenario.traffic.priority_weights)):
+        sel = d_prio[fetched] == k
+        if sel.any():
+            out[f"priority.{k}.delivery_mean_s"] = float(delivery[sel].mean())
     fetched_in_window = np.isfinite(d_fetch) & (d_fetch >= w0) & (d_fetch < w1)
     out["throughput.deliveries_per_h"] = float(fetched_in_window.sum()) / hours
 
@@ -260,7 +267,6 @@ def summarise(
     # -- clients ------------------------------------------------------------------------
     busy = np.asarray(recorder.client_busy_s) / span
     out["clients.utilisation_max"] = float(busy.max()) if busy.size else math.nan
-    out["clients.busiest"] = float(busy.argmax()) if busy.size else math.nan
     out["clients.utilisation_mean"] = float(busy.mean()) if busy.size else math.nan
     out["polls.cycles"] = float(sum(recorder.cycles))
     out["polls.empty"] = float(recorder.empty_polls)

@@ -188,7 +188,7 @@ def summary_tables(results: Results) -> list[RenderableType]:
 
         res.add_row(
             label,
-            percent(m.get(f"stations.{key}.utilisation")),
+            mean("utilisation", 100.0) + " %",
             mean("wait_mean_s", 1000.0),
             mean("p_wait", 100.0) + " %",
             mean("queue_mean"),
