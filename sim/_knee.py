@@ -29,7 +29,7 @@ from typing import Any
 from lienthong.scenario import Scenario, Window, rate_segments
 from sim._errors import KneeError
 from sim._replications import run
-from sim._results import RESOURCES, Results
+from sim._results import LATE_NOTE, RESOURCES, Results, judge
 from sim._stats import json_number
 
 __all__ = ["KNEE_REPLICATIONS", "KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
@@ -206,6 +206,11 @@ def knee(
         raise KneeError(
             f"growth = {growth}, tolerance = {tolerance}, max_multiple = {max_multiple}: "
             "expected growth > 1, 0 < tolerance < 1 and max_multiple > 1"
+        )
+    if all(v.note == LATE_NOTE for v in judge(scenario, {})):
+        raise KneeError(
+            f"{scenario.source}: the scenario sets no SLO the simulation can judge: "
+            "expected slo.* values, e.g. slo.delivery_p95_s = 900"
         )
     base = peak_window(scenario) if window and scenario.kind == "hub" else scenario
     points: dict[float, KneePoint] = {}

@@ -25,7 +25,7 @@ from sim._measure import HIST_EDGES_S, ReplicationStats
 from sim._model import DRAIN_MARGIN_S, drain_s
 from sim._stats import Estimate, json_number
 
-__all__ = ["RESOURCES", "Results", "Verdict", "judge"]
+__all__ = ["LATE_NOTE", "RESOURCES", "Results", "Verdict", "judge"]
 
 # The hub's resources, by the metric of their utilisation.
 RESOURCES = {
@@ -34,6 +34,7 @@ RESOURCES = {
     "hub ingress link": "stations.ingress.utilisation",
 }
 Outcome = Literal["pass", "fail", "n/a"]
+LATE_NOTE = "a load-test measure (simulated senders are never late)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ def judge(scenario: Scenario, metrics: Mapping[str, Estimate]) -> tuple[Verdict,
                     None,
                     "n/a",
                     True,
-                    "a load-test measure (simulated senders are never late)",
+                    LATE_NOTE,
                 )
             )
             continue
