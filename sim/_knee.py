@@ -196,10 +196,12 @@ def knee(
     seed: int | None = None,
     processes: int | None = None,
     progress: KneeProgress | None = None,
+    on_point: Callable[[KneePoint], None] | None = None,
 ) -> KneeResult:
     """Find the largest multiple of ``scenario``'s load that meets every SLO it sets.
 
-    Raises KneeError when the scenario sets no SLO, when even 1/``max_multiple`` of its load
+    ``progress(multiple, fraction)`` follows each point's run; ``on_point(point)`` is called
+    when a point has been judged. Raises KneeError when the scenario sets no SLO, when even 1/``max_multiple`` of its load
     breaks one, or when none breaks up to ``max_multiple``.
     """
     if not growth > 1.0 or not 0.0 < tolerance < 1.0 or not max_multiple > 1.0:
@@ -235,6 +237,8 @@ def knee(
                     "(set slo.* values, e.g. slo.delivery_p95_s = 900)"
                 )
             points[multiple] = KneePoint(multiple, results)
+            if on_point is not None:
+                on_point(points[multiple])
         return points[multiple]
 
     lo, hi = 1.0, 1.0

@@ -143,6 +143,20 @@ def _knee(args: argparse.Namespace) -> int:
             bar.update(tasks[multiple], completed=fraction)
             bar.refresh()
 
+        def judged(point: sim.KneePoint) -> None:
+            bar.remove_task(tasks.pop(point.multiple))
+            util = point.utilisations()
+            top = max(util, key=lambda k: util[k])
+            verdict = (
+                "every SLO met"
+                if point.passed
+                else "breaks " + ", ".join(b.removeprefix("slo.") for b in point.broken)
+            )
+            bar.console.print(
+                f"{point.multiple:.4g}× load: {verdict}; busiest: {top.split(' (')[0]} "
+                f"{util[top]:.0%} ({point.results.wall_s:.0f} s)"
+            )
+
         result = sim.knee(
             scenario,
             window=not args.whole_run,
@@ -151,6 +165,7 @@ def _knee(args: argparse.Namespace) -> int:
             seed=args.seed,
             processes=args.processes,
             progress=update,
+            on_point=judged,
         )
     written = sim.write_knee(result, out)
     name, util = result.bottleneck
