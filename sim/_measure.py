@@ -79,7 +79,8 @@ def _hist(x: np.ndarray) -> list[int]:
 
 
 def _np(a: array[float]) -> np.ndarray:
-    return np.frombuffer(a, dtype=float).copy() if len(a) else np.empty(0)
+    """A read-only view of a recorded array (no copy: runs at high load record millions)."""
+    return np.frombuffer(a, dtype=float) if len(a) else np.empty(0)
 
 
 def _station(
@@ -226,29 +227,44 @@ def summarise(
     # -- stations, the hub as a whole, Little's law -------------------------------------
     edges = np.arange(series_bins + 1) * bin_s
     ts: dict[str, list[float]] = {}
-    stations: list[tuple[str, Any, tuple[np.ndarray, np.ndarray], int]] = []
-    for st in (hub.workers, hub.ingress):
-        if st is not None:
-            rows = (_np(st.arrivals), _np(st.starts), _np(st.ends), _ops(st.ops))
-            stations.append((st.name, rows, (rows[1], rows[2]), st.servers))
-    if hub.commit is not None:
-        c = hub.commit
-        rows = (_np(c.arrivals), _np(c.starts), _np(c.ends), _ops(c.ops))
-        stations.append(("commit", rows, (_np(c.batch_starts), _np(c.batch_ends)), c.servers))
-        batch_starts = _np(c.batch_starts)
-        sizes = np.asarray(c.batch_sizes, dtype=float)
-        in_window = (batch_starts >= w0) & (batch_starts < w1)
-        out["stations.commit.batch_mean"] = (
-            float(sizes[in_window].mean()) if in_window.any() else math.nan
-        )
-    for name, rows, busy_iv, servers in stations:
+
+    def station(
+        name: str,
+        rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        busy_iv: tuple[np.ndarray, np.ndarray],
+        servers: int,
+    ) -> None:
         waits = _station(out, name, rows, busy_iv, servers=servers, window=(w0, w1))
         hist[f"stations.{name}.wait_s"] = _hist(waits)
         ts[f"{name}.queue"] = (overlap_by_bin(rows[0], rows[1], edges) / bin_s).tolist()
         ts[f"{name}.utilisation"] = (
             overlap_by_bin(busy_iv[0], busy_iv[1], edges) / (bin_s * servers)
         ).tolist()
-    admits, exits = _np(hub.admits), _np(hub.exits)
+
+    for st in (hub.workers, hub.ingress):  # one at a time: each holds millions of rows
+        if st is not None:
+            starts = _np(st.starts)
+            station(
+                st.name,
+                (_np(st.arrivals), starts, _np(st.ends), _ops(st.ops)),
+                (starts, _np(st.ends)),
+                st.servers,
+            )
+    if hub.commit is not None:
+        c = hub.commit
+        batch_starts = _np(c.batch_starts)
+        station(
+            "commit",
+            (_np(c.arrivals), _np(c.starts), _np(c.ends), _ops(c.ops)),
+            (batch_starts, _np(c.batch_ends)),
+            c.servers,
+        )
+        sizes = np.asarray(c.batch_sizes, dtype=float)
+        in_window = (batch_starts >= w0) & (batch_starts < w1)
+        out["stations.commit.batch_mean"] = (
+            float(sizes[in_window].mean()) if in_window.any() else math.nan
+        )
+    admits, exits = _np(hub.admits), _np(hub.exits).copy()
     censored = ~np.isfinite(exits)
     exits[censored] = end_s
     big_l = overlap_total(admits, exits, w0, w1) / span
@@ -309,7 +325,7 @@ def summarise(
 
 
 def _ops(a: array[int]) -> np.ndarray:
-    return np.asarray(a, dtype=np.int8)
+    return np.frombuffer(a, dtype=np.int8) if len(a) else np.empty(0, dtype=np.int8)
 
 
 def _counts(t: np.ndarray, edges: np.ndarray) -> list[float]:
