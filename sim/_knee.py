@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from lienthong.scenario import Scenario, Window, rate_segments
+from lienthong.scenario import Scenario, Window, rate_segments, scenario_to_json
 from sim._errors import KneeError
 from sim._replications import run
 from sim._results import LATE_NOTE, RESOURCES, Results, judge
@@ -168,8 +168,6 @@ class KneeResult:
         return name, util[name]
 
     def to_json(self) -> dict[str, Any]:
-        from lienthong.scenario import scenario_to_json
-
         name, util = self.bottleneck
         return {
             "scenario": scenario_to_json(self.scenario),
