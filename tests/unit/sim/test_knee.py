@@ -35,10 +35,7 @@ def test_peak_window_moves_surges_with_the_start(scenarios_dir: Path) -> None:
     assert rate_at(s, 9.5 * 3600) == pytest.approx(rate_at(surge, 86400 + 9.5 * 3600))
 
 
-def test_knee_refuses_bad_bounds_and_scenarios_without_slo(
-    write_scenario,
-    scenarios_dir: Path,  # type: ignore[no-untyped-def]
-) -> None:
+def test_knee_refuses_bad_bounds_and_scenarios_without_slo(scenarios_dir: Path) -> None:
     s = load_scenario(scenarios_dir / "theory" / "mm1.toml", overrides=['run.horizon="2h"'])
     with pytest.raises(sim.KneeError, match="expected growth > 1"):
         sim.knee(s, growth=1.0)
