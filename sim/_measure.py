@@ -15,6 +15,8 @@ Names (``scalars``), all in the units they carry:
 - ``operations.<op>.*``: requests by outcome, and response times (client side, network
   included) of the answered ones in ms;
 - ``stations.<workers|commit|ingress>.*``: utilisation, waits, P(wait), queue lengths;
+  ``stations.commit.load``: rows per second over what the writer could commit with full
+  batches (group commit keeps the writer busy long before it is full);
 - ``ratios.*``: refusal (503 + 429), failure (also connection errors), give-up, achieved;
 - ``little.*``: L (time-average number inside the hub), λ, W and (L − λW) / L;
 - ``priority.<0-4>.delivery_mean_s``: delivery by the package's priority (the hub serves all
@@ -258,6 +260,15 @@ def summarise(
             (_np(c.arrivals), _np(c.starts), _np(c.ends), _ops(c.ops)),
             (batch_starts, _np(c.batch_ends)),
             c.servers,
+        )
+        # Group commit keeps the writer busy long before it is full: its load is the share
+        # of its capacity (full batches: one fsync per batch_max rows) the rows need.
+        commit = scenario.hub.commit
+        per_row_at_capacity_s = commit.fsync_ms.mean / 1000.0 / commit.batch_max + (
+            commit.per_row_ms / 1000.0
+        )
+        out["stations.commit.load"] = (
+            out["stations.commit.customers"] / span * per_row_at_capacity_s / c.servers
         )
         sizes = np.asarray(c.batch_sizes, dtype=float)
         in_window = (batch_starts >= w0) & (batch_starts < w1)

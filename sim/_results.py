@@ -27,10 +27,12 @@ from sim._stats import Estimate, json_number
 
 __all__ = ["LATE_NOTE", "RESOURCES", "Results", "Verdict", "judge"]
 
-# The hub's resources, by the metric of their utilisation.
+# The hub's resources, by the metric of how much of them is used. The commit writer's is its
+# load at full batches, not its busy time: group commit keeps it busy (utilisation → 1) long
+# before rows queue.
 RESOURCES = {
     "worker pool": "stations.workers.utilisation",
-    "commit writer": "stations.commit.utilisation",
+    "commit writer": "stations.commit.load",
     "hub ingress link": "stations.ingress.utilisation",
 }
 Outcome = Literal["pass", "fail", "n/a"]
