@@ -25,11 +25,25 @@ STAMP = VENV / ".lienthong-installed"
 
 # The main job: what `demo` runs, in order. Each entry is one CLI invocation.
 DEMO_STEPS: tuple[tuple[str, ...], ...] = (
-    ("lienthong", "scenario", "check", "scenarios/national-2022.toml"),
+    ("lienthong", "scenario", "check", "--quiet", "scenarios/national-2022.toml"),
+    # national-2022 on one day (Monday), two replications: about half a minute.
+    (
+        "lienthong",
+        "sim",
+        "run",
+        "scenarios/national-2022.toml",
+        "--set",
+        "run.horizon=1d",
+        "--set",
+        "run.replications=2",
+        "--out",
+        "out/demo",
+    ),
 )
 
 BENCH_STEPS: tuple[tuple[str, ...], ...] = (
     ("python", "bench/edxml_bench.py", "--json", "out/bench/edxml.json"),
+    ("python", "bench/sim_bench.py"),
     ("python", "bench/gateway_bench.py", "--json", "out/bench/gateway.json"),
 )
 

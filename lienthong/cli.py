@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.scenario",
     "lienthong.commands.agencies",
     "lienthong.commands.envelope",
+    "lienthong.commands.sim",
     "lienthong.commands.gateway",
 )
 

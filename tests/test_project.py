@@ -39,6 +39,10 @@ DOCTEST_MODULES = (
     "edxml._model",
     "edxml._parser",
     "edxml._schema",
+    "sim",
+    "sim._stats",
+    "sim._series",
+    "sim._streams",
 )
 
 
@@ -95,7 +99,7 @@ def test_importing_the_cli_does_not_load_locust() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["lienthong.scenario", "edxml", "gateway"])
+@pytest.mark.parametrize("module", ["lienthong.scenario", "edxml", "sim", "gateway"])
 def test_public_faces_export_what_they_name(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

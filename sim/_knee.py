@@ -1,0 +1,274 @@
+"""The saturation point: the largest multiple of a scenario's load that meets every SLO.
+
+``knee`` scales ``traffic.packages_per_working_day`` (everything else stays), brackets the
+first multiple that breaks an SLO by doubling from 1, then bisects (geometrically) until the
+bracket is narrower than ``tolerance``. Each multiple is judged on independent replications
+(in parallel processes; ``KNEE_REPLICATIONS`` unless asked, since a search runs many points),
+on the mean across them. The bottleneck is the resource with the
+highest utilisation at the knee: the worker pool, the commit writer, the hub's ingress link —
+or a body's own document system (its poller, which works one request at a time), when that
+is busier than any of the hub's.
+
+By default every multiple is simulated on the scenario's busiest hour only (``peak_window``):
+from midnight of that day to the end of the hour, the hour measured. Statuses sent on earlier
+days (assignments, completions) are then missing — about a tenth of the worker time in the
+national scenarios — so the true knee lies somewhat below the one found. ``window=False``
+keeps the scenario's own run (slow: the cost of a run grows with the multiple); pure queueing
+scenarios (``kind = "queue"``, a flat rate) always keep their own run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from lienthong.scenario import Scenario, Window, rate_segments, scenario_to_json
+from sim._errors import KneeError
+from sim._replications import run
+from sim._results import LATE_NOTE, RESOURCES, Results, judge
+from sim._stats import json_number
+
+__all__ = ["KNEE_REPLICATIONS", "KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
+
+KneeProgress = Callable[[float, float], None]  # (multiple being run, its fraction done)
+KNEE_REPLICATIONS = 3
+
+
+def scaled(scenario: Scenario, multiple: float) -> Scenario:
+    """``scenario`` with ``multiple`` × its package volume."""
+    traffic = scenario.traffic
+    return dataclasses.replace(
+        scenario,
+        traffic=dataclasses.replace(
+            traffic, packages_per_working_day=traffic.packages_per_working_day * multiple
+        ),
+    )
+
+
+def peak_window(scenario: Scenario) -> Scenario:
+    """``scenario`` run from midnight of its busiest hour's day to that hour's end, the hour
+    measured. Surges and outages keep their place on the calendar."""
+    segments = rate_segments(scenario, 0.0, scenario.run.horizon_s)
+    a, _, _ = max(segments, key=lambda s: (s[2], -s[0]))
+    hour_start = a
+    time_of_day = (scenario.run.week_offset_s + hour_start) % 86400.0
+    shift = max(0.0, hour_start - time_of_day)
+    end = min(hour_start + 3600.0, scenario.run.horizon_s) - shift
+    warmup = hour_start - shift
+
+    def moved(w: Window) -> Window:
+        return Window(w.start_s - shift, w.duration_s, w.factor)
+
+    run_ = dataclasses.replace(
+        scenario.run,
+        start=scenario.run.start + timedelta(seconds=shift),
+        horizon_s=end,
+        warmup_s=warmup,
+    )
+    return dataclasses.replace(
+        scenario,
+        run=run_,
+        traffic=dataclasses.replace(
+            scenario.traffic,
+            surges=tuple(moved(w) for w in scenario.traffic.surges if w.end_s > shift),
+        ),
+        outages=tuple(moved(w) for w in scenario.outages if w.end_s > shift),
+    )
+
+
+def _utilisations(results: Results) -> dict[str, float]:
+    out = {}
+    for name, metric in RESOURCES.items():
+        est = results.metrics.get(metric)
+        if est is not None:
+            out[name] = est.mean
+    per_agency = results.agencies.get("client_utilisation", ())
+    finite = [(u, i) for i, u in enumerate(per_agency) if math.isfinite(u)]
+    if finite:
+        util, i = max(finite)
+        agency = results.scenario.topology.agencies[i]
+        out[f"document system of {agency.code} ({agency.name})"] = util
+    return out
+
+
+@dataclass(frozen=True)
+class KneePoint:
+    """One multiple of the load, simulated and judged."""
+
+    multiple: float
+    results: Results
+
+    @property
+    def passed(self) -> bool:
+        return self.results.passed
+
+    @property
+    def broken(self) -> tuple[str, ...]:
+        return tuple(v.slo for v in self.results.failed)
+
+    def utilisations(self) -> dict[str, float]:
+        return _utilisations(self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.results.metrics
+        return {
+            "multiple": self.multiple,
+            "passed": self.passed,
+            "broken": list(self.broken),
+            "utilisation": {k: json_number(v) for k, v in self.utilisations().items()},
+            "latency": {
+                name: json_number(m[name].mean) if name in m else None
+                for name in (
+                    "hub_transit_s.p95",
+                    "delivery_s.p95",
+                    "status_roundtrip_s.p95",
+                    "operations.send.p95_ms",
+                )
+            },
+            "ratios": {
+                name: json_number(m[name].mean) if name in m else None
+                for name in ("ratios.refusal", "ratios.giveup")
+            },
+            "slo": [v.to_json() for v in self.results.verdicts],
+        }
+
+
+@dataclass(frozen=True)
+class KneeResult:
+    """The largest sustainable multiple, what breaks just above it, and the bottleneck."""
+
+    scenario: Scenario  # as simulated (its peak window, at 1×)
+    points: tuple[KneePoint, ...]  # sorted by multiple
+    knee: float  # largest multiple meeting every SLO
+    breaking: float  # smallest multiple tried that breaks one
+    tolerance: float
+
+    @property
+    def at_knee(self) -> KneePoint:
+        return next(p for p in self.points if p.multiple == self.knee)
+
+    @property
+    def at_break(self) -> KneePoint:
+        return next(p for p in self.points if p.multiple == self.breaking)
+
+    @property
+    def broken(self) -> tuple[str, ...]:
+        """The SLOs broken at the breaking multiple."""
+        return self.at_break.broken
+
+    @property
+    def bottleneck(self) -> tuple[str, float]:
+        """The most utilised resource at the knee and its utilisation."""
+        util = self.at_knee.utilisations()
+        name = max(util, key=lambda k: (util[k], k))
+        return name, util[name]
+
+    def to_json(self) -> dict[str, Any]:
+        name, util = self.bottleneck
+        return {
+            "scenario": scenario_to_json(self.scenario),
+            "seed": self.at_knee.results.seed,
+            "replications": self.at_knee.results.replications,
+            "lienthong_version": self.at_knee.results.version,
+            "knee_multiple": self.knee,
+            "breaking_multiple": self.breaking,
+            "tolerance": self.tolerance,
+            "broken": list(self.broken),
+            "bottleneck": {"resource": name, "utilisation": json_number(util)},
+            "points": [p.to_json() for p in self.points],
+        }
+
+
+def knee(
+    scenario: Scenario,
+    *,
+    window: bool = True,
+    growth: float = 2.0,
+    max_multiple: float = 4096.0,
+    tolerance: float = 0.1,
+    replications: int | None = None,
+    seed: int | None = None,
+    processes: int | None = None,
+    progress: KneeProgress | None = None,
+    on_point: Callable[[KneePoint], None] | None = None,
+) -> KneeResult:
+    """Find the largest multiple of ``scenario``'s load that meets every SLO it sets.
+
+    ``progress(multiple, fraction)`` follows each point's run; ``on_point(point)`` is called
+    when a point has been judged. Raises KneeError when the scenario sets no SLO, when even 1/``max_multiple`` of its load
+    breaks one, or when none breaks up to ``max_multiple``.
+    """
+    if not growth > 1.0 or not 0.0 < tolerance < 1.0 or not max_multiple > 1.0:
+        raise KneeError(
+            f"growth = {growth}, tolerance = {tolerance}, max_multiple = {max_multiple}: "
+            "expected growth > 1, 0 < tolerance < 1 and max_multiple > 1"
+        )
+    if all(v.note == LATE_NOTE for v in judge(scenario, {})):
+        raise KneeError(
+            f"{scenario.source}: the scenario sets no SLO the simulation can judge: "
+            "expected slo.* values, e.g. slo.delivery_p95_s = 900"
+        )
+    base = peak_window(scenario) if window and scenario.kind == "hub" else scenario
+    points: dict[float, KneePoint] = {}
+
+    def at(multiple: float) -> KneePoint:
+        if multiple not in points:
+
+            def report(fraction: float) -> None:
+                if progress is not None:
+                    progress(multiple, fraction)
+
+            results = run(
+                scaled(base, multiple),
+                replications=KNEE_REPLICATIONS if replications is None else replications,
+                seed=seed,
+                processes=processes,
+                progress=report,
+            )
+            if not any(v.outcome != "n/a" for v in results.verdicts):
+                raise KneeError(
+                    f"{scenario.source}: no SLO can be judged in this scenario "
+                    "(set slo.* values, e.g. slo.delivery_p95_s = 900)"
+                )
+            points[multiple] = KneePoint(multiple, results)
+            if on_point is not None:
+                on_point(points[multiple])
+        return points[multiple]
+
+    lo, hi = 1.0, 1.0
+    if at(1.0).passed:
+        while at(hi).passed:
+            lo = hi
+            hi = lo * growth
+            if hi > max_multiple:
+                raise KneeError(
+                    f"{scenario.source}: every SLO still holds at {lo:g}× the load: "
+                    f"expected one to break below max_multiple = {max_multiple:g}"
+                )
+    else:
+        while not at(lo).passed:
+            hi = lo
+            lo = hi / growth
+            if lo < 1.0 / max_multiple:
+                broken = ", ".join(at(hi).broken)
+                raise KneeError(
+                    f"{scenario.source}: {broken} broken even at {hi:g}× the load: "
+                    "expected the load to be sustainable at some fraction"
+                )
+    while (hi - lo) / lo > tolerance:
+        mid = math.sqrt(lo * hi)
+        if at(mid).passed:
+            lo = mid
+        else:
+            hi = mid
+    return KneeResult(
+        scenario=base,
+        points=tuple(points[m] for m in sorted(points)),
+        knee=lo,
+        breaking=hi,
+        tolerance=tolerance,
+    )

@@ -1,0 +1,145 @@
+"""PNG plots of a run and of a knee search (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim._measure import HIST_EDGES_S
+
+if TYPE_CHECKING:
+    from sim._knee import KneeResult
+    from sim._results import Results
+
+__all__ = ["plot_knee", "plot_run"]
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _hours(n: int, width_s: float, start_hour: float = 0.0) -> np.ndarray:
+    return start_hour + np.arange(n) * width_s / 3600.0
+
+
+def plot_run(results: Results, out: Path) -> list[Path]:
+    """Hourly throughput, latency distributions, utilisation and queues over time."""
+    plt = _pyplot()
+    name = results.scenario.name
+    warmup_h = results.scenario.run.warmup_s / 3600.0
+    written = []
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for key, label in (
+        ("packages.accepted", "packages accepted"),
+        ("deliveries.fetched", "deliveries fetched"),
+    ):
+        col = results.hourly.get(key)
+        if col:
+            ax.step(_hours(len(col), 3600.0), col, where="post", label=label)
+    ax.axvspan(0, warmup_h, color="0.9", label="warm-up (not measured)")
+    ax.set_xlabel("hours from the start of the run")
+    ax.set_ylabel("per hour (mean of replications)")
+    ax.set_title(f"{name}: throughput per hour")
+    ax.legend()
+    written.append(_save(fig, out / "throughput.png", plt))
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    edges = np.asarray(HIST_EDGES_S)
+    for key, label in (
+        ("hub_transit_s", "hub transit"),
+        ("delivery_s", "delivery (send → fetched)"),
+        ("status_roundtrip_s", "status round trip (send → 01 back)"),
+        ("operations.send", "send response"),
+        ("operations.fetch", "fetch response"),
+    ):
+        counts = np.asarray(results.histograms.get(key, ()), dtype=float)
+        if counts.size and counts.sum() > 0:
+            cdf = np.cumsum(counts) / counts.sum()
+            ax.step(edges[1:], cdf, where="post", label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("fraction at most")
+    ax.set_title(f"{name}: latency distributions (all replications)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    written.append(_save(fig, out / "latency.png", plt))
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    width = results.series_bin_s
+    for key, label in (
+        ("workers.utilisation", "worker pool"),
+        ("commit.utilisation", "commit writer"),
+        ("ingress.utilisation", "ingress link"),
+    ):
+        col = results.series.get(key)
+        if col:
+            top.plot(_hours(len(col), width), col, label=label, lw=0.8)
+    top.set_ylabel("utilisation")
+    top.set_title(f"{name}: utilisation and queues ({width:g} s bins)")
+    top.legend()
+    for key, label in (
+        ("workers.queue", "waiting for a worker"),
+        ("commit.queue", "waiting for the commit"),
+        ("hub.inside", "inside the hub"),
+    ):
+        col = results.series.get(key)
+        if col:
+            bottom.plot(_hours(len(col), width), col, label=label, lw=0.8)
+    bottom.set_ylabel("requests (time average)")
+    bottom.set_xlabel("hours from the start of the run")
+    bottom.legend()
+    written.append(_save(fig, out / "utilisation.png", plt))
+    return written
+
+
+def plot_knee(result: KneeResult, out: Path) -> Path:
+    """Latency (p95) and utilisation against the offered multiple of the load."""
+    plt = _pyplot()
+    pts = result.points
+    xs = [p.multiple for p in pts]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+    slo = result.scenario.slo
+    for metric, label, threshold in (
+        ("delivery_s.p95", "delivery p95 (s)", slo.delivery_p95_s),
+        ("status_roundtrip_s.p95", "status round trip p95 (s)", slo.status_roundtrip_p95_s),
+        ("hub_transit_s.p95", "hub transit p95 (s)", slo.hub_transit_p95_s),
+        ("operations.send.p95_ms", "send p95 (ms)", None),
+    ):
+        ys = [
+            p.results.metrics[metric].mean if metric in p.results.metrics else math.nan for p in pts
+        ]
+        line = top.plot(xs, ys, marker="o", label=label)
+        if threshold is not None:
+            top.axhline(threshold, color=line[0].get_color(), ls=":", lw=0.8)
+    top.set_yscale("log")
+    top.set_ylabel("p95 latency (SLO dotted)")
+    top.axvline(result.knee, color="green", ls="--", lw=0.8, label=f"knee {result.knee:.3g}×")
+    top.axvline(
+        result.breaking, color="red", ls="--", lw=0.8, label=f"breaks {result.breaking:.3g}×"
+    )
+    top.set_title(f"{result.scenario.name}: latency and utilisation against offered load")
+    top.legend(fontsize=8)
+    names = sorted({k for p in pts for k in p.utilisations()})
+    for name in names:
+        bottom.plot(xs, [p.utilisations().get(name, math.nan) for p in pts], marker="o", label=name)
+    bottom.set_xscale("log")
+    bottom.set_xlabel("multiple of the scenario's package volume")
+    bottom.set_ylabel("utilisation")
+    bottom.legend(fontsize=8)
+    return _save(fig, out / "knee.png", plt)
+
+
+def _save(fig: Any, path: Path, plt: Any) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,177 @@
+"""``lienthong sim run|knee``: summary, outputs, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lienthong.cli import main
+from lienthong.paths import ROOT
+
+SHORT = ["--set", 'run.horizon="30m"', "--set", 'run.warmup="5m"', "--processes", "1"]
+
+
+@pytest.fixture
+def start_methods(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The start methods replications used: the CLI must leave no thread that stops a fork."""
+    from sim import _replications
+
+    seen: list[str] = []
+    real = _replications._start_method
+
+    def spy() -> str:
+        seen.append(real())
+        return seen[-1]
+
+    monkeypatch.setattr(_replications, "_start_method", spy)
+    return seen
+
+
+def test_sim_run_prints_the_summary_and_writes_the_outputs(
+    scenarios_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    code = main(["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    for heading in ("throughput", "latency", "resources", "SLO verdicts", "delivery_p95_s"):
+        assert heading in text
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert doc["seed"] == 7
+    assert doc["replications"] == 2
+    assert doc["scenario"]["scenario"]["name"] == "smoke"
+    assert doc["scenario"]["run"]["horizon"] == "30m"
+    assert doc["metrics"]["delivery_s.p95"]["mean"] > 0
+    assert {v["slo"] for v in doc["slo"]} >= {"slo.delivery_p95_s", "slo.operations.send.p95_ms"}
+    header = (out / "timeseries.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:2] == ["t_s", "hours"]
+    assert "workers.utilisation" in header
+    for png in ("throughput.png", "latency.png", "utilisation.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sim_run_json_seed_and_processes(
+    scenarios_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    start_methods: list[str],
+) -> None:
+    args = ["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, "--replications", "2"]
+    args += ["--processes", "2", "--seed", "3", "--json", "--out", str(tmp_path / "a")]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["seed"] == 3
+    assert doc["replications"] == 2
+    assert start_methods == ["fork"]
+
+
+def test_sim_run_check_fails_on_a_broken_slo(
+    scenarios_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, "--replications", "1"]
+    args += ["--set", "slo.delivery_p95_s=1.0", "--out", str(tmp_path / "b")]
+    assert main(args) == 0  # verdicts are reported, not an error
+    assert "FAIL" in capsys.readouterr().out
+    assert main([*args, "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--replications", "0"], "--replications = 0: expected an integer ≥ 1"),
+        (["--out", "/proc/lienthong-cannot-be-here"], "cannot create the output directory"),
+    ],
+)
+def test_sim_run_bad_input_is_one_line_and_exit_2(
+    scenarios_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    assert main(["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("lienthong: ")
+    assert message in err[0]
+
+
+def test_an_output_path_that_is_a_file_is_refused(
+    scenarios_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(
+        ["sim", "run", str(scenarios_dir / "smoke.toml"), *SHORT, "--out", str(blocker / "out")]
+    )
+    assert code == 2
+    assert "cannot create the output directory" in capsys.readouterr().err
+
+
+KNEE = """
+# M/M/1 with λ = 0.5/s, μ = 1/s: the sojourn time is exponential with rate μ − mλ, so its
+# p95 is ln(20)/(1 − 0.5m) and stays under 20 s up to m = 2(1 − ln(20)/20) = 1.70.
+[scenario]
+name = "knee-mm1"
+kind = "queue"
+[run]
+seed = 3
+horizon = "4h"
+warmup = "30m"
+replications = 4
+[traffic]
+rate_per_s = 0.5
+[hub.send]
+parse_ms = { dist = "exponential", mean = 1000.0 }
+[slo]
+hub_transit_p95_s = 20.0
+"""
+
+
+@pytest.mark.slow
+def test_sim_knee_finds_the_mm1_saturation(
+    write_scenario: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    start_methods: list[str],
+) -> None:
+    path = write_scenario(KNEE)
+    out = tmp_path / "knee"
+    assert main(["sim", "knee", str(path), "--tolerance", "0.05", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "bottleneck at the knee: worker pool" in text
+    doc = json.loads((out / "knee.json").read_text(encoding="utf-8"))
+    theory = 2 * (1 - 2.995732 / 20)
+    assert doc["knee_multiple"] <= theory <= doc["breaking_multiple"]
+    assert doc["breaking_multiple"] / doc["knee_multiple"] <= 1.05
+    assert doc["broken"] == ["slo.hub_transit_p95_s"]
+    assert doc["bottleneck"]["resource"] == "worker pool"
+    assert (out / "knee.png").exists()
+    assert set(start_methods) == {"fork"}
+
+
+def _readme_sim_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Simulation", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_simulation_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands = _readme_sim_commands()
+    assert commands[0] == "lienthong sim run scenarios/smoke.toml"
+    assert any(c.startswith("lienthong sim knee scenarios/national-2022.toml") for c in commands)
+    for command in commands:  # every example at least parses and names a shipped scenario
+        argv = shlex.split(command)
+        assert argv[:2] == ["lienthong", "sim"]
+        assert (ROOT / argv[3]).exists()
+    monkeypatch.chdir(tmp_path)  # the quick one runs for real, writing out/smoke here
+    argv = shlex.split(commands[0].replace("scenarios/", f"{ROOT}/scenarios/"))
+    assert main(argv[1:]) == 0
+    assert "SLO verdicts" in capsys.readouterr().out
+    assert (tmp_path / "out" / "smoke" / "results.json").exists()
