@@ -26,9 +26,10 @@ from typing import Final
 
 from edxml._constants import ZIP_CONTENT_TYPE
 from edxml._errors import AttachmentError, LimitError
+from edxml._fast import fast_constructor
 from edxml._limits import DEFAULT_LIMITS
 
-__all__ = ["Attachment", "Payload", "ZipEntry", "clean_base64", "zip_one"]
+__all__ = ["Attachment", "Payload", "ZipEntry", "clean_base64", "is_clean_base64", "zip_one"]
 
 _B64_CHARS: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _WHITESPACE: Final = b" \t\r\n"
@@ -77,11 +78,39 @@ def clean_base64(text: str | bytes) -> bytes:
     return raw
 
 
-def decoded_length(encoded: bytes) -> int:
+def is_clean_base64(text: str) -> bool:
+    """Whether ``text`` is already what ``clean_base64`` would make of it (ASCII, the alphabet,
+    ``=`` padding only at the end, a multiple of 4 long): then it can be kept as it is.
+
+    Checked 64 kB at a time: a payload read from a tree is never copied whole to bytes.
+    """
+    n = len(text)
+    if n % 4 or not text.isascii():
+        return False
+    end = n - 2 if text.endswith("==") else n - 1 if text.endswith("=") else n
+    return not any(
+        text[at : min(at + _CHUNK, end)].encode("ascii").translate(None, _B64_CHARS)
+        for at in range(0, end, _CHUNK)
+    )
+
+
+def decoded_length(encoded: bytes | str) -> int:
     """Length of the bytes ``encoded`` (clean base64) decodes to."""
     if not encoded:
         return 0
-    return len(encoded) // 4 * 3 - (encoded[-2:].count(b"="))
+    pad = b"=" if isinstance(encoded, bytes) else "="
+    return len(encoded) // 4 * 3 - encoded[-2:].count(pad)  # type: ignore[arg-type]
+
+
+def _decoded_range(encoded: bytes | str, size: int, start: int, n: int) -> bytes:
+    """Bytes ``start`` to ``start + n`` of what clean base64 ``encoded`` (``size`` bytes
+    decoded) decodes to, decoding only the 4-character groups that hold them."""
+    end = min(size, start + n)
+    if start >= end:
+        return b""
+    first, last = start // 3, -(-end // 3)
+    chunk = binascii.a2b_base64(encoded[4 * first : 4 * last])
+    return chunk[start - 3 * first : end - 3 * first]
 
 
 class _Base64Reader(io.RawIOBase):
@@ -108,12 +137,7 @@ class _Base64Reader(io.RawIOBase):
         return self._pos
 
     def read_at(self, start: int, n: int) -> bytes:
-        end = min(self._size, start + n)
-        if start >= end:
-            return b""
-        first, last = start // 3, -(-end // 3)
-        chunk = binascii.a2b_base64(self._encoded[4 * first : 4 * last])
-        return chunk[start - 3 * first : end - 3 * first]
+        return _decoded_range(self._encoded, self._size, start, n)
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read_at(self._pos, len(buffer))
@@ -132,22 +156,23 @@ class ZipEntry:
     file_size: int
 
 
+_zip_entry = fast_constructor(ZipEntry)
 _EOCD = struct.Struct("<4sHHHHIIH")  # end of central directory, 22 bytes
 _CDIR = struct.Struct("<4sHHHHHHIIIHHHHHII")  # central directory file header, 46 bytes
 _LOCAL_SIG: Final = b"PK\x03\x04"
 
 
-def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
+def inspect_zip(encoded: bytes | str, *, max_bytes: int) -> ZipEntry:
     """Check the zip inside clean base64 ``encoded`` from its central directory, cheaply.
 
     Decodes only the directory at the end and the first local header, not the data: the single
     entry must be stored or deflated, unencrypted, with a declared size within ``max_bytes``.
     """
-    reader = _Base64Reader(encoded)
-    size = reader._size
-    tail = reader.read_at(max(0, size - _EOCD.size), _EOCD.size)
+    # plain slices, not _Base64Reader: an io object's finalizer costs more than these reads
+    size = decoded_length(encoded)
+    tail = _decoded_range(encoded, size, max(0, size - _EOCD.size), _EOCD.size)
     if tail[:4] != b"PK\x05\x06":  # an archive comment: search the last 64 kB
-        window = reader.read_at(max(0, size - 65_557), 65_557)
+        window = _decoded_range(encoded, size, max(0, size - 65_557), 65_557)
         at = window.rfind(b"PK\x05\x06")
         if at == -1 or len(window) - at < _EOCD.size:
             raise AttachmentError("not a zip archive: no end-of-central-directory record")
@@ -161,7 +186,7 @@ def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
         )
     if cd_offset + cd_size > size or cd_size < _CDIR.size:
         raise AttachmentError("zip central directory lies outside the archive")
-    cd = reader.read_at(cd_offset, min(cd_size, 65_536 + _CDIR.size))
+    cd = _decoded_range(encoded, size, cd_offset, min(cd_size, 65_536 + _CDIR.size))
     fields = _CDIR.unpack(cd[: _CDIR.size])
     sig, flags, method = fields[0], fields[3], fields[4]
     compressed_size, file_size, name_len = fields[8], fields[9], fields[10]
@@ -180,11 +205,14 @@ def inspect_zip(encoded: bytes, *, max_bytes: int) -> ZipEntry:
         raise LimitError(
             f"attachment declares {file_size} bytes unzipped: over the limit of {max_bytes} bytes"
         )
-    if reader.read_at(local_offset, 4) != _LOCAL_SIG:
+    if _decoded_range(encoded, size, local_offset, 4) != _LOCAL_SIG:
         raise AttachmentError("zip local file header not found where the directory says")
     raw_name = cd[_CDIR.size : _CDIR.size + name_len]
-    name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
-    return ZipEntry(name, method, compressed_size, file_size)
+    if raw_name.isascii():  # the same text in UTF-8 and cp437, decoded without a codec lookup
+        name = raw_name.decode("ascii")
+    else:
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+    return _zip_entry(name, method, compressed_size, file_size)
 
 
 def zip_one(name: str, data: bytes) -> bytes:
@@ -222,7 +250,9 @@ class Payload:
     """The encoded (base64) form of one attachment, decoded on demand.
 
     Built from the original bytes (encoded once, lazily) or from an encoded text (decoded on
-    each ``data()``, never kept). Equal when the decoded contents are.
+    each ``data()``, never kept); a parser may hand over the clean base64 as the ``str`` it
+    read (``is_clean_base64``), turned to bytes only when asked for. Equal when the decoded
+    contents are.
     """
 
     __slots__ = ("_encoded", "_entry_name", "_raw", "zipped")
@@ -230,7 +260,7 @@ class Payload:
     def __init__(
         self,
         *,
-        encoded: bytes | None,
+        encoded: bytes | str | None,
         raw: bytes | None,
         zipped: bool,
         entry_name: str = "",
@@ -243,11 +273,14 @@ class Payload:
     @property
     def encoded(self) -> bytes:
         """The base64 text (ASCII, no line breaks) that goes in ``ContentTransferEncoded``."""
-        if self._encoded is None:
+        encoded = self._encoded
+        if encoded is None:
             assert self._raw is not None
             body = zip_one(self._entry_name, self._raw) if self.zipped else self._raw
-            self._encoded = binascii.b2a_base64(body, newline=False)
-        return self._encoded
+            encoded = self._encoded = binascii.b2a_base64(body, newline=False)
+        elif isinstance(encoded, str):  # as a parser read it: clean ASCII, converted once
+            encoded = self._encoded = encoded.encode("ascii")
+        return encoded
 
     def data(self, *, max_bytes: int = DEFAULT_LIMITS.max_attachment_bytes) -> bytes:
         """The original bytes; ``AttachmentError``/``LimitError`` if they cannot be had."""
@@ -268,7 +301,8 @@ class Payload:
             return NotImplemented
         if self.zipped != other.zipped:
             return False
-        if self._encoded is not None and self._encoded == other._encoded:
+        both_encoded = self._encoded is not None and other._encoded is not None
+        if both_encoded and self.encoded == other.encoded:
             return True
         try:
             return self.data() == other.data()

@@ -18,9 +18,10 @@ dates, numbers) may carry surrounding whitespace, which is dropped.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any
 
 from edxml import _constants as C
+from edxml import _schema as S
 from edxml._attachments import Attachment, Payload, clean_base64, decoded_length, inspect_zip
 from edxml._errors import (
     AttachmentError,
@@ -30,26 +31,21 @@ from edxml._errors import (
     StructureError,
     ValueFormatError,
 )
-from edxml._fast import fast_constructor
+from edxml._fastpath import read_fast
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._model import (
     Business,
     BusinessDocType,
     BusinessDocumentInfo,
-    Code,
-    DocumentType,
     MessageHeader,
     Organization,
     OtherInfo,
     Package,
-    PromulgationInfo,
     Receiver,
     Reference,
     ReplacementInfo,
     ResponseFor,
     Signature,
-    SignedReference,
-    SignerInfo,
     StaffInfo,
     StatusMessage,
     TraceHeader,
@@ -57,117 +53,7 @@ from edxml._model import (
 from edxml._reader import E, Reader, Spec
 from edxml._xml import local_name, parse_tree
 
-__all__ = ["check_findings", "parse", "read_message"]
-
-_ROOT = Spec("edXMLEnvelope", "AttachmentEncoded")
-_ENVELOPE = Spec("edXMLHeader", "edXMLBody")
-_HEADER = Spec("MessageHeader", "TraceHeaderList", f"{{{C.DSIG_NS}}}Signature")
-_MH = Spec(
-    "From",  # 0
-    "To*",
-    "Code",
-    "PromulgationInfo",
-    "DocumentType",
-    "Subject",  # 5
-    "Content",
-    "SignerInfo",
-    "DueDate",
-    "ToPlaces",
-    "OtherInfo",  # 10
-    "ResponseFor",
-    "SteeringType",
-    "DocumentId",
-    "StaffInfo",
-    "StatusCode",  # 15
-    "Description",
-    "Timestamp",
-)
-_DOCUMENT_ONLY: Final = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13)
-_STATUS_ONLY: Final = (14, 15, 16, 17)
-_ORGANIZATION = Spec(
-    "OrganId",
-    "OrganizationInCharge",
-    "OrganName",
-    "OrganAdd",
-    "Email",
-    "Telephone",
-    "Fax",
-    "Website",
-)
-_CODE = Spec("CodeNumber", "CodeNotation")
-_PROMULGATION = Spec("Place", "PromulgationDate")
-_DOCUMENT_TYPE = Spec("Type", "TypeDetail", "TypeName")
-_SIGNER = Spec("Competence", "Position", "FullName")
-_PLACES = Spec("Place*")
-_OTHER_INFO = Spec(
-    "Priority",
-    "SphereOfPromulgation",
-    "TyperNotation",
-    "PromulgationAmount",
-    "PageAmount",
-    "Direction",
-    "Appendixes",
-)
-_APPENDIXES = Spec("Appendix*")
-_RESPONSE_FOR = Spec("OrganId", "Code", "PromulgationDate", "DocumentId")
-_TRACE_LIST = Spec("TraceHeader*", "Bussiness")
-_TRACE = Spec("OrganId", "Timestamp")
-_BUSINESS = Spec(
-    "DocumentId",
-    "BussinessDocType",
-    "BussinessDocReason",
-    "Paper",
-    "StaffInfo",
-    "BussinessDocumentInfo",
-    "ReplacementInfoList",
-)
-_STAFF = Spec("Department", "Staff", "Email", "Mobile")
-_DOC_INFO = Spec("DocumentInfo", "DocumentReceiver", "ReceiverList")
-_RECEIVERS = Spec("Receiver*")
-_RECEIVER = Spec("OrganId", "ReceiverType")
-_REPLACEMENTS = Spec("ReplacementInfo*")
-_REPLACEMENT = Spec("DocumentId", "OrganIdList")
-_ORGAN_IDS = Spec("OrganId*")
-_BODY = Spec("edXMLManifest")
-_MANIFEST = Spec("Reference*")
-_REFERENCE = Spec("ContentId", "ContentType", "Description", "AttachmentName")
-_ATTACHMENTS = Spec("Attachment*")
-_ATTACHMENT = Spec(
-    "ContentId", "AttachmentName", "Description", "ContentType", "ContentTransferEncoded"
-)
-_DS = C.DSIG_NS
-_SIGNATURE = Spec("SignedInfo", "SignatureValue", "KeyInfo", ns=_DS, skipped=("Object",))
-_SIGNED_INFO = Spec("CanonicalizationMethod", "SignatureMethod", "Reference*", ns=_DS)
-_DSIG_REFERENCE = Spec("Transforms", "DigestMethod", "DigestValue", ns=_DS)
-_TRANSFORMS = Spec("Transform*", ns=_DS)
-_KEY_INFO = Spec("X509Data", ns=_DS, skipped=("KeyName", "KeyValue", "RetrievalMethod"))
-_X509 = Spec(
-    "X509SubjectName",
-    "X509Certificate*",
-    ns=_DS,
-    skipped=("X509IssuerSerial", "X509SKI", "X509CRL", "X509Digest"),
-)
-
-_ROOT_TAG: Final = f"{{{C.NS}}}edXML"
-_BOOL_TEXT: Final = {"true": True, "false": False, "1": True, "0": False}
-_FLAG_TEXT: Final = {"0": False, "1": True, "": False}
-
-_organization = fast_constructor(Organization)
-_code = fast_constructor(Code)
-_promulgation = fast_constructor(PromulgationInfo)
-_document_type = fast_constructor(DocumentType)
-_signer = fast_constructor(SignerInfo)
-_other_info = fast_constructor(OtherInfo)
-_response_for = fast_constructor(ResponseFor)
-_header = fast_constructor(MessageHeader)
-_trace = fast_constructor(TraceHeader)
-_staff_info = fast_constructor(StaffInfo)
-_business = fast_constructor(Business)
-_reference = fast_constructor(Reference)
-_attachment = fast_constructor(Attachment)
-_package = fast_constructor(Package)
-_signature = fast_constructor(Signature)
-_signed_reference = fast_constructor(SignedReference)
+__all__ = ["check_findings", "parse", "read", "read_message"]
 
 
 def _each(slot: Any) -> list[E]:
@@ -183,9 +69,9 @@ class _Parts(Reader):
     __slots__ = ()
 
     def organization(self, element: E, what: str) -> Organization:
-        v = self.texts(element, _ORGANIZATION)
+        v = self.texts(element, S.ORGANIZATION)
         organ_id = self.organ_id(self.required(v[0], f"{what}/OrganId", element), element)
-        return _organization(
+        return S.make_organization(
             organ_id,
             v[1] or "",
             v[2] or "",
@@ -197,12 +83,12 @@ class _Parts(Reader):
         )
 
     def staff(self, element: E) -> StaffInfo:
-        v = self.texts(element, _STAFF)
-        return _staff_info(v[0] or "", v[1] or "", v[2] or "", v[3] or "")
+        v = self.texts(element, S.STAFF)
+        return S.make_staff_info(v[0] or "", v[1] or "", v[2] or "", v[3] or "")
 
     def response_for(self, element: E) -> ResponseFor:
-        v = self.texts(element, _RESPONSE_FOR)
-        return _response_for(
+        v = self.texts(element, S.RESPONSE_FOR)
+        return S.make_response_for(
             (v[0] or "").strip(),
             v[1] or "",
             self.date(v[2], "ResponseFor/PromulgationDate", element),
@@ -220,17 +106,17 @@ class _Parts(Reader):
         return tuple(t.strip() for t in texts) if strip else tuple(texts)
 
     def traces(self, element: E) -> tuple[tuple[TraceHeader, ...], E | None]:
-        slots = self.kids(element, _TRACE_LIST)
+        slots = self.kids(element, S.TRACE_LIST)
         out = []
         for trace in slots[0] or ():
-            v = self.texts(trace, _TRACE)
+            v = self.texts(trace, S.TRACE)
             organ_id = self.organ_id(self.required(v[0], "TraceHeader/OrganId", trace), trace)
-            out.append(_trace(organ_id, self.timestamp(v[1], "Timestamp", trace)))
+            out.append(S.make_trace(organ_id, self.timestamp(v[1], "Timestamp", trace)))
         return tuple(out), slots[1]
 
     def business(self, element: E) -> Business:
-        slots = self.kids(element, _BUSINESS)
-        doc_type_el = self.need(slots[1], _BUSINESS.names[1], element)
+        slots = self.kids(element, S.BUSINESS)
+        doc_type_el = self.need(slots[1], S.BUSINESS.names[1], element)
         doc_type_text = self.text(doc_type_el).strip()
         if doc_type_text not in ("0", "1", "2", "3"):
             raise self.fail(
@@ -247,7 +133,7 @@ class _Parts(Reader):
         info_el = slots[5]
         replacements_el = slots[6]
         paper = paper_el is not None and self.choice(
-            self.text(paper_el), _FLAG_TEXT, "Paper", paper_el
+            self.text(paper_el), S.FLAG_TEXT, "Paper", paper_el
         )
         info = self.document_info(info_el) if info_el is not None else None
         replacements = self.replacements(replacements_el) if replacements_el is not None else ()
@@ -263,7 +149,7 @@ class _Parts(Reader):
                 "a replacement (BussinessDocType 3) without ReplacementInfo",
                 element,
             )
-        return _business(
+        return S.make_business(
             self.text(document_el).strip() if document_el is not None else "",
             doc_type,
             self.text(reason_el) if reason_el is not None else "",
@@ -274,42 +160,42 @@ class _Parts(Reader):
         )
 
     def document_info(self, element: E) -> BusinessDocumentInfo:
-        slots = self.kids(element, _DOC_INFO)
+        slots = self.kids(element, S.DOC_INFO)
         flags = []
         for i in (0, 1):
             el = slots[i]
             value = el is not None and self.choice(
-                self.text(el), _FLAG_TEXT, _DOC_INFO.names[i], el
+                self.text(el), S.FLAG_TEXT, S.DOC_INFO.names[i], el
             )
             flags.append(value)
         receivers: list[Receiver] = []
         list_el = slots[2]
         if list_el is not None:
-            for r in self.kids(list_el, _RECEIVERS)[0] or ():
-                v = self.texts(r, _RECEIVER)
+            for r in self.kids(list_el, S.RECEIVERS)[0] or ():
+                v = self.texts(r, S.RECEIVER)
                 organ_id = self.organ_id(self.required(v[0], "Receiver/OrganId", r), r)
                 receivers.append(Receiver(organ_id, self.integer(v[1], "ReceiverType", r) or 0))
         return BusinessDocumentInfo(flags[0], flags[1], tuple(receivers))
 
     def replacements(self, element: E) -> tuple[ReplacementInfo, ...]:
         out = []
-        for r in self.kids(element, _REPLACEMENTS)[0] or ():
-            slots = self.kids(r, _REPLACEMENT)
-            document_id = self.text(self.need(slots[0], _REPLACEMENT.names[0], r)).strip()
-            organs = self.strings(slots[1], _ORGAN_IDS, strip=True)
+        for r in self.kids(element, S.REPLACEMENTS)[0] or ():
+            slots = self.kids(r, S.REPLACEMENT)
+            document_id = self.text(self.need(slots[0], S.REPLACEMENT.names[0], r)).strip()
+            organs = self.strings(slots[1], S.ORGAN_IDS, strip=True)
             out.append(ReplacementInfo(document_id, organs))
         return tuple(out)
 
     def signature(self, element: E) -> Signature:
-        slots = self.kids(element, _SIGNATURE)
-        info = self.need(slots[0], _SIGNATURE.names[0], element)
+        slots = self.kids(element, S.SIGNATURE)
+        info = self.need(slots[0], S.SIGNATURE.names[0], element)
         value_el = slots[1]
-        info_slots = self.kids(info, _SIGNED_INFO)
+        info_slots = self.kids(info, S.SIGNED_INFO)
         c14n = info_slots[0]
         method = info_slots[1]
         references = []
         for ref in info_slots[2] or ():
-            ref_slots = self.kids(ref, _DSIG_REFERENCE)
+            ref_slots = self.kids(ref, S.DSIG_REFERENCE)
             transforms_el = ref_slots[0]
             digest_method = ref_slots[1]
             if digest_method is not None and len(digest_method):
@@ -317,12 +203,12 @@ class _Parts(Reader):
             digest_value = ref_slots[2]
             transforms: tuple[str, ...] = ()
             if transforms_el is not None:
-                found = self.kids(transforms_el, _TRANSFORMS)[0] or ()
+                found = self.kids(transforms_el, S.TRANSFORMS)[0] or ()
                 for t in found:
                     self.check_depth(t)  # a Transform may hold an XPath; not read, only bounded
                 transforms = tuple(t.get("Algorithm", "") for t in found)
             references.append(
-                _signed_reference(
+                S.make_signed_reference(
                     ref.get("URI", ""),
                     digest_method.get("Algorithm", "") if digest_method is not None else "",
                     self.text(digest_value) if digest_value is not None else "",
@@ -333,16 +219,16 @@ class _Parts(Reader):
         certificates: tuple[str, ...] = ()
         key_info = slots[2]
         if key_info is not None:
-            x509 = self.kids(key_info, _KEY_INFO)[0]
+            x509 = self.kids(key_info, S.KEY_INFO)[0]
             if x509 is not None:
-                x_slots = self.kids(x509, _X509)
+                x_slots = self.kids(x509, S.X509)
                 subject_el = x_slots[0]
                 subject = self.text(subject_el) if subject_el is not None else ""
                 certificates = tuple(self.text(c) for c in x_slots[1] or ())
         for algorithm_el in (c14n, method):  # may hold parameters: not read, only bounded
             if algorithm_el is not None and len(algorithm_el):
                 self.check_depth(algorithm_el)
-        return _signature(
+        return S.make_signature(
             c14n.get("Algorithm", "") if c14n is not None else "",
             method.get("Algorithm", "") if method is not None else "",
             tuple(references),
@@ -352,16 +238,16 @@ class _Parts(Reader):
         )
 
     def document_header(self, element: E, slots: list[Any]) -> MessageHeader:
-        for i in _STATUS_ONLY:
+        for i in S.STATUS_ONLY:
             for extra in _each(slots[i]):
                 self.check_depth(extra)
                 self.finding(
                     "unknown-element",
-                    f"element {_MH.names[i]} belongs to status messages; skipped",
+                    f"element {S.MH.names[i]} belongs to status messages; skipped",
                     extra,
                 )
         for name in C.MANDATORY_DOCUMENT_HEADER:
-            if slots[_MH.names.index(name)] is None:
+            if slots[S.MH.names.index(name)] is None:
                 raise self.missing(name, element)
         to_els = slots[1] or []
         limit = self.limits.max_recipients
@@ -371,9 +257,9 @@ class _Parts(Reader):
                 f"{len(to_els)} recipients (To): over the limit of {limit}",
                 to_els[limit],
             )
-        code = self.texts(self.need(slots[2], _MH.names[2], element), _CODE)
-        prom_el = self.need(slots[3], _MH.names[3], element)
-        prom = self.texts(prom_el, _PROMULGATION)
+        code = self.texts(self.need(slots[2], S.MH.names[2], element), S.CODE)
+        prom_el = self.need(slots[3], S.MH.names[3], element)
+        prom = self.texts(prom_el, S.PROMULGATION)
         prom_date = self.date(prom[1], "PromulgationDate", prom_el)
         if prom_date is None:
             raise self.fail(
@@ -381,10 +267,10 @@ class _Parts(Reader):
                 "PromulgationDate is missing or empty: expected a date yyyy/MM/dd",
                 prom_el,
             )
-        doc_type = self.texts(self.need(slots[4], _MH.names[4], element), _DOCUMENT_TYPE)
-        signer = self.texts(self.need(slots[7], _MH.names[7], element), _SIGNER)
+        doc_type = self.texts(self.need(slots[4], S.MH.names[4], element), S.DOCUMENT_TYPE)
+        signer = self.texts(self.need(slots[7], S.MH.names[7], element), S.SIGNER)
         response_el = slots[11]
-        steering_el = self.need(slots[12], _MH.names[12], element)
+        steering_el = self.need(slots[12], S.MH.names[12], element)
         steering_type = self.integer(self.text(steering_el), "SteeringType", steering_el)
         if steering_type is None:
             raise self.fail(
@@ -396,21 +282,21 @@ class _Parts(Reader):
             )
         due_el = slots[8]
         content_el = slots[6]
-        return _header(
-            self.organization(self.need(slots[0], _MH.names[0], element), "From"),
+        return S.make_header(
+            self.organization(self.need(slots[0], S.MH.names[0], element), "From"),
             tuple([self.organization(e, "To") for e in to_els]),
-            _code((code[0] or "").strip(), (code[1] or "").strip()),
-            _promulgation(prom[0] or "", prom_date),
-            _document_type(
+            S.make_code((code[0] or "").strip(), (code[1] or "").strip()),
+            S.make_promulgation(prom[0] or "", prom_date),
+            S.make_document_type(
                 (doc_type[0] or "").strip(), (doc_type[1] or "").strip(), doc_type[2] or ""
             ),
-            self.text(self.need(slots[5], _MH.names[5], element)),
-            self.document_id(self.need(slots[13], _MH.names[13], element)),
+            self.text(self.need(slots[5], S.MH.names[5], element)),
+            self.document_id(self.need(slots[13], S.MH.names[13], element)),
             self.text(content_el) if content_el is not None else "",
-            _signer(signer[0] or "", signer[1] or "", signer[2] or ""),
+            S.make_signer(signer[0] or "", signer[1] or "", signer[2] or ""),
             self.date(self.text(due_el), "DueDate", due_el) if due_el is not None else None,
-            self.strings(slots[9], _PLACES),
-            self.other_info(self.need(slots[10], _MH.names[10], element)),
+            self.strings(slots[9], S.PLACES),
+            self.other_info(self.need(slots[10], S.MH.names[10], element)),
             self.response_for(response_el) if response_el is not None else None,
             steering_type,
         )
@@ -428,7 +314,7 @@ class _Parts(Reader):
         return value
 
     def other_info(self, element: E) -> OtherInfo:
-        slots = self.kids(element, _OTHER_INFO)
+        slots = self.kids(element, S.OTHER_INFO)
         v: list[str | None] = []
         for i in range(6):
             el = slots[i]
@@ -438,18 +324,18 @@ class _Parts(Reader):
             self.finding("priority", f"Priority {priority} is not one of 0–4", element)
         direction_text = (v[5] or "").strip()
         direction = (
-            self.choice(direction_text, _BOOL_TEXT, "Direction", element)
+            self.choice(direction_text, S.BOOL_TEXT, "Direction", element)
             if direction_text
             else None
         )
-        return _other_info(
+        return S.make_other_info(
             priority,
             v[1] or "",
             v[2] or "",
             self.integer(v[3], "PromulgationAmount", element),
             self.integer(v[4], "PageAmount", element),
             direction,
-            self.strings(slots[6], _APPENDIXES),
+            self.strings(slots[6], S.APPENDIXES),
         )
 
     def status(
@@ -459,7 +345,7 @@ class _Parts(Reader):
         traces: tuple[TraceHeader, ...],
         signature: Signature | None,
     ) -> StatusMessage:
-        for i in _DOCUMENT_ONLY:
+        for i in S.DOCUMENT_ONLY:
             for extra in _each(slots[i]):
                 self.check_depth(extra)
                 if i == 1:
@@ -471,13 +357,13 @@ class _Parts(Reader):
                     )
                 self.finding(
                     "unknown-element",
-                    f"element {_MH.names[i]} belongs to documents, not status messages; skipped",
+                    f"element {S.MH.names[i]} belongs to documents, not status messages; skipped",
                     extra,
                 )
         for name in C.MANDATORY_STATUS_HEADER:
-            if slots[_MH.names.index(name)] is None:
+            if slots[S.MH.names.index(name)] is None:
                 raise self.missing(name, element)
-        response_el = self.need(slots[11], _MH.names[11], element)
+        response_el = self.need(slots[11], S.MH.names[11], element)
         response = self.response_for(response_el)
         if not response.organ_id:
             raise self.fail(
@@ -492,7 +378,7 @@ class _Parts(Reader):
                 response_el,
             )
         self.organ_id(response.organ_id, response_el)
-        code_el = self.need(slots[15], _MH.names[15], element)
+        code_el = self.need(slots[15], S.MH.names[15], element)
         code = self.text(code_el).strip()
         if code not in C.STATUS_CODES:
             raise self.fail(
@@ -507,9 +393,9 @@ class _Parts(Reader):
                 "status-reason", f"status {code} requires a reason in Description", element
             )
         staff_el = slots[14]
-        stamp_el = self.need(slots[17], _MH.names[17], element)
+        stamp_el = self.need(slots[17], S.MH.names[17], element)
         return StatusMessage(
-            self.organization(self.need(slots[0], _MH.names[0], element), "From"),
+            self.organization(self.need(slots[0], S.MH.names[0], element), "From"),
             response,
             self.staff(staff_el) if staff_el is not None else None,
             code,
@@ -520,21 +406,21 @@ class _Parts(Reader):
         )
 
     def manifest(self, body: E) -> tuple[tuple[Reference, ...], list[E]]:
-        manifest = self.kids(body, _BODY)[0]
+        manifest = self.kids(body, S.BODY)[0]
         if manifest is None:
             return (), []
         refs = []
-        elements = self.kids(manifest, _MANIFEST)[0] or []
+        elements = self.kids(manifest, S.MANIFEST)[0] or []
         for el in elements:
-            v = self.texts(el, _REFERENCE)
+            v = self.texts(el, S.REFERENCE)
             content_id = self.required(v[0], "Reference/ContentId", el)
-            refs.append(_reference(content_id, (v[1] or "").strip(), v[2] or "", v[3] or ""))
+            refs.append(S.make_reference(content_id, (v[1] or "").strip(), v[2] or "", v[3] or ""))
         return tuple(refs), elements
 
     def attachments(
         self, container: E | None, references: tuple[Reference, ...], ref_elements: list[E]
     ) -> tuple[Attachment, ...]:
-        elements = (self.kids(container, _ATTACHMENTS)[0] or []) if container is not None else []
+        elements = (self.kids(container, S.ATTACHMENTS)[0] or []) if container is not None else []
         limit = self.limits.max_attachments
         if len(elements) > limit or len(references) > limit:
             culprit = elements[limit] if len(elements) > limit else ref_elements[limit]
@@ -558,7 +444,7 @@ class _Parts(Reader):
                 )
         out: list[Attachment] = []
         for el in elements:
-            v = self.texts(el, _ATTACHMENT, unlimited=4)
+            v = self.texts(el, S.ATTACHMENT, unlimited=4)
             content_id = self.required(v[0], "Attachment/ContentId", el)
             pair = by_id.pop(content_id, None)
             if pair is None:
@@ -611,13 +497,13 @@ class _Parts(Reader):
             ) from None
         payload = Payload(encoded=clean, raw=None, zipped=zipped, entry_name=name)
         content_type = ref.content_type if zipped else wire_type
-        return _attachment(content_id, name, v[2] or "", content_type, payload)
+        return S.make_attachment(content_id, name, v[2] or "", content_type, payload)
 
 
 def read_message(root: E, limits: Limits) -> Package | StatusMessage:
     """The model of a parsed tree (``parse`` after the bytes step)."""
     r = _Parts(limits)
-    if root.tag != _ROOT_TAG:
+    if root.tag != S.ROOT_TAG:
         name = local_name(root.tag)
         if name != "edXML":
             raise r.fail(StructureError, f"root element is {name}: expected edXML", root)
@@ -625,19 +511,19 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
         ns = tag[1 : tag.index("}")] if tag.startswith("{") else ""
         where = f"namespace {ns}" if ns else "no namespace"
         raise r.fail(NamespaceError, f"root element edXML is in {where}: expected {C.NS}", root)
-    top = r.kids(root, _ROOT)
-    envelope = r.need(top[0], _ROOT.names[0], root)
+    top = r.kids(root, S.ROOT)
+    envelope = r.need(top[0], S.ROOT.names[0], root)
     container = top[1]
-    env = r.kids(envelope, _ENVELOPE)
-    header = r.need(env[0], _ENVELOPE.names[0], envelope)
+    env = r.kids(envelope, S.ENVELOPE)
+    header = r.need(env[0], S.ENVELOPE.names[0], envelope)
     body = env[1]
-    head = r.kids(header, _HEADER)
-    message_header = r.need(head[0], _HEADER.names[0], header)
+    head = r.kids(header, S.HEADER)
+    message_header = r.need(head[0], S.HEADER.names[0], header)
     trace_list = head[1]
     traces, business_el = r.traces(trace_list) if trace_list is not None else ((), None)
     signature_el = head[2]
     signature = r.signature(signature_el) if signature_el is not None else None
-    mh = r.kids(message_header, _MH)
+    mh = r.kids(message_header, S.MH)
 
     if mh[15] is not None:  # StatusCode: a status message
         message = r.status(message_header, mh, traces, signature)
@@ -645,7 +531,7 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
             r.check_depth(business_el)
             r.finding("unknown-element", "Bussiness in a status message; skipped", business_el)
         references = r.manifest(body)[0] if body is not None else ()
-        attached = (r.kids(container, _ATTACHMENTS)[0] or []) if container is not None else []
+        attached = (r.kids(container, S.ATTACHMENTS)[0] or []) if container is not None else []
         if references or attached:
             culprit = attached[0] if attached else body
             assert culprit is not None
@@ -671,9 +557,18 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
         raise r.missing("edXMLBody", envelope)
     references, ref_elements = r.manifest(body)
     attachments = r.attachments(container, references, ref_elements)
-    return _package(
+    return S.make_package(
         header_model, traces, business, signature, references, attachments, tuple(r.findings)
     )
+
+
+def read(root: E, limits: Limits, *, size: int | None = None) -> Package | StatusMessage:
+    """``read_message``, by the fast path when it can decide (``_fastpath``): same result.
+
+    ``size``: of the bytes ``root`` was parsed from, when known (it spares the fast path
+    measuring texts in a document too small to hold one over ``Limits.max_text_bytes``).
+    """
+    return read_fast(root, limits, size=size) or read_message(root, limits)
 
 
 def check_findings(message: Package | StatusMessage) -> None:
@@ -704,7 +599,7 @@ def parse(
     """
     limits = limits or DEFAULT_LIMITS
     root = parse_tree(data, limits)
-    message = read_message(root, limits)
+    message = read(root, limits, size=len(data))
     if strict:
         check_findings(message)
     if decode_attachments and isinstance(message, Package):

@@ -37,6 +37,12 @@ _DECLARATION: Final = re.compile(
 )
 _DECLARATION_START: Final = re.compile(rb"<\?xml[ \t\r\n?]")
 _WS: Final = b" \t\r\n"
+# the declarations producers write (all of one length): checked before anything else
+_USUAL_DECLARATIONS: Final = tuple(
+    f"<?xml version={q}1.0{q} encoding={q}{e}{q}?>".encode()
+    for q in "\"'"
+    for e in ("UTF-8", "utf-8")
+)
 
 
 def _is_declaration(data: bytes, pos: int) -> bool:
@@ -51,6 +57,9 @@ def check_prolog(data: bytes, *, max_bytes: int) -> None:
     """Refuse what must not reach the parser; see the module docstring for the rules."""
     if len(data) > max_bytes:
         raise LimitError(f"package is {len(data)} bytes: over the limit of {max_bytes} bytes")
+    if data.startswith(_USUAL_DECLARATIONS):  # what _DECLARATION accepts, without the regex
+        _scan_misc(data, len(_USUAL_DECLARATIONS[0]))
+        return
     if not data or data.isspace():
         raise MalformedError("empty document: expected an edXML package", line=1)
     for bom, name in _OTHER_BOMS:

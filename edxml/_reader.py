@@ -39,16 +39,19 @@ class Spec:
     ``skipped`` are legitimate but not read (only their depth is checked).
     """
 
-    __slots__ = ("index", "many", "names", "wanted_ns")
+    __slots__ = ("index", "many", "names", "read", "skipped", "wanted_ns")
 
     def __init__(self, *names: str, ns: str = C.NS, skipped: tuple[str, ...] = ()) -> None:
         bare = [n.rstrip("*") for n in names]
         self.names = tuple(n.rsplit("}", 1)[-1] for n in bare)
         self.many = frozenset(i for i, n in enumerate(names) if n.endswith("*"))
         full = [n if n.startswith("{") else f"{{{ns}}}{n}" for n in bare]
+        self.read: dict[object, int] = {tag: i for i, tag in enumerate(full)}
+        """Tag → slot of the children that are read (``index`` without the skipped ones)."""
+        self.skipped = frozenset(f"{{{ns}}}{name}" for name in skipped)
         self.index: dict[str, int] = {tag: i for i, tag in enumerate(full)}
-        for name in skipped:
-            self.index[f"{{{ns}}}{name}"] = _SKIP
+        for tag in self.skipped:
+            self.index[tag] = _SKIP
         self.wanted_ns = {local_name(t): t[1 : t.index("}")] for t in self.index}
 
 

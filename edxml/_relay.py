@@ -20,7 +20,7 @@ from edxml import _constants as C
 from edxml._builder import format_timestamp
 from edxml._errors import ModelError, StructureError
 from edxml._limits import DEFAULT_LIMITS, Limits
-from edxml._parser import read_message
+from edxml._parser import read
 from edxml._xml import parse_tree
 
 __all__ = ["VIETNAM_TIME", "append_trace"]
@@ -50,9 +50,9 @@ def append_trace(
     if timestamp.tzinfo is not None:
         timestamp = timestamp.astimezone(VIETNAM_TIME).replace(tzinfo=None)
     root = parse_tree(data, limits)
-    read_message(root, limits)  # refuses what is not a readable package or status message
+    read(root, limits)  # refuses what is not a readable package or status message
     header = root.find(f"{_Q}edXMLEnvelope/{_Q}edXMLHeader")
-    if header is None:  # read_message has checked this; kept for the type checker
+    if header is None:  # read has checked this; kept for the type checker
         raise StructureError("missing mandatory element edXMLHeader")
     trace_list = header.find(f"{_Q}TraceHeaderList")
     if trace_list is None:

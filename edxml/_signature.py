@@ -23,7 +23,7 @@ from lxml import etree
 from edxml import _constants as C
 from edxml._errors import EnvelopeError, ModelError
 from edxml._limits import DEFAULT_LIMITS, Limits
-from edxml._parser import read_message
+from edxml._parser import read
 from edxml._xml import parse_tree
 
 __all__ = ["SignatureResult", "sign", "verify_signature"]
@@ -95,7 +95,7 @@ def verify_signature(
     limits = limits or DEFAULT_LIMITS
     try:
         root = parse_tree(data, limits)
-        read_message(root, limits)
+        read(root, limits)
     except EnvelopeError as exc:
         return _no(f"not a readable package: {exc}")
     signatures = list(root.iter(f"{_DS}Signature"))
@@ -293,7 +293,7 @@ def sign(
     method, digest = _ALGORITHMS[algorithm]
     limits = limits or DEFAULT_LIMITS
     root = parse_tree(data, limits)
-    read_message(root, limits)
+    read(root, limits)
     header = root.find(f"{_Q}edXMLEnvelope/{_Q}edXMLHeader")
     assert header is not None  # read_message checked it
     for old in header.findall(f"{_DS}Signature"):

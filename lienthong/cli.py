@@ -23,8 +23,8 @@ __all__ = ["main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.scenario",
     "lienthong.commands.agencies",
-    "lienthong.commands.sim",
     "lienthong.commands.envelope",
+    "lienthong.commands.sim",
     "lienthong.commands.gateway",
     "lienthong.commands.load",
     "lienthong.commands.calibrate",

@@ -16,7 +16,7 @@ request reaches the hub, but not in order (c workers), so:
 - several writers: an idle writer is woken at the earliest queued row; a wake made obsolete
   by an earlier row is ignored.
 
-``tests/unit/sim/test_commit.py`` checks both against a plain SimPy model of the writer.
+``tests/unit/sim/test_stations.py`` checks both against a plain SimPy model of the writer.
 """
 
 from __future__ import annotations

@@ -183,6 +183,3 @@ class Hub:
         if self._limit is not None:
             self.inside -= 1
         answer(item, t)
-
-    def down_at(self, t: float) -> bool:
-        return any(start <= t < end for start, end in self._outages)

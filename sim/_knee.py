@@ -3,7 +3,8 @@
 ``knee`` scales ``traffic.packages_per_working_day`` (everything else stays), brackets the
 first multiple that breaks an SLO by doubling from 1, then bisects (geometrically) until the
 bracket is narrower than ``tolerance``. Each multiple is judged on independent replications
-(in parallel processes), on the mean across them. The bottleneck is the resource with the
+(in parallel processes; ``KNEE_REPLICATIONS`` unless asked, since a search runs many points),
+on the mean across them. The bottleneck is the resource with the
 highest utilisation at the knee: the worker pool, the commit writer, the hub's ingress link —
 or a body's own document system (its poller, which works one request at a time), when that
 is busier than any of the hub's.
@@ -25,15 +26,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from lienthong.scenario import Scenario, Window, rate_segments
+from lienthong.scenario import Scenario, Window, rate_segments, scenario_to_json
 from sim._errors import KneeError
 from sim._replications import run
-from sim._results import RESOURCES, Results
+from sim._results import LATE_NOTE, RESOURCES, Results, judge
 from sim._stats import json_number
 
-__all__ = ["KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
+__all__ = ["KNEE_REPLICATIONS", "KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
 
 KneeProgress = Callable[[float, float], None]  # (multiple being run, its fraction done)
+KNEE_REPLICATIONS = 3
 
 
 def scaled(scenario: Scenario, multiple: float) -> Scenario:
@@ -166,8 +168,6 @@ class KneeResult:
         return name, util[name]
 
     def to_json(self) -> dict[str, Any]:
-        from lienthong.scenario import scenario_to_json
-
         name, util = self.bottleneck
         return {
             "scenario": scenario_to_json(self.scenario),
@@ -194,16 +194,23 @@ def knee(
     seed: int | None = None,
     processes: int | None = None,
     progress: KneeProgress | None = None,
+    on_point: Callable[[KneePoint], None] | None = None,
 ) -> KneeResult:
     """Find the largest multiple of ``scenario``'s load that meets every SLO it sets.
 
-    Raises KneeError when the scenario sets no SLO, when even 1/``max_multiple`` of its load
+    ``progress(multiple, fraction)`` follows each point's run; ``on_point(point)`` is called
+    when a point has been judged. Raises KneeError when the scenario sets no SLO, when even 1/``max_multiple`` of its load
     breaks one, or when none breaks up to ``max_multiple``.
     """
     if not growth > 1.0 or not 0.0 < tolerance < 1.0 or not max_multiple > 1.0:
         raise KneeError(
             f"growth = {growth}, tolerance = {tolerance}, max_multiple = {max_multiple}: "
             "expected growth > 1, 0 < tolerance < 1 and max_multiple > 1"
+        )
+    if all(v.note == LATE_NOTE for v in judge(scenario, {})):
+        raise KneeError(
+            f"{scenario.source}: the scenario sets no SLO the simulation can judge: "
+            "expected slo.* values, e.g. slo.delivery_p95_s = 900"
         )
     base = peak_window(scenario) if window and scenario.kind == "hub" else scenario
     points: dict[float, KneePoint] = {}
@@ -217,7 +224,7 @@ def knee(
 
             results = run(
                 scaled(base, multiple),
-                replications=replications,
+                replications=KNEE_REPLICATIONS if replications is None else replications,
                 seed=seed,
                 processes=processes,
                 progress=report,
@@ -228,6 +235,8 @@ def knee(
                     "(set slo.* values, e.g. slo.delivery_p95_s = 900)"
                 )
             points[multiple] = KneePoint(multiple, results)
+            if on_point is not None:
+                on_point(points[multiple])
         return points[multiple]
 
     lo, hi = 1.0, 1.0

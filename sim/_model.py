@@ -110,6 +110,7 @@ class _Model:
             for k in range(1, _PROGRESS_STEPS + 1):
                 env.run(until=self.end_s * k / _PROGRESS_STEPS)
                 progress(k / _PROGRESS_STEPS)
+        self.polls.finish(self.end_s)
 
 
 def simulate(

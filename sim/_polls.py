@@ -322,6 +322,12 @@ class Polls:
         p.todo_edoc, p.todo_status = deque(), deque()
         self._end(p, t)
 
+    def finish(self, t: float) -> None:
+        """The run ends at ``t``: cycles still running count as busy until then."""
+        for p in self.pollers:
+            if p.busy_until == INF:
+                self._recorder.client_busy(p.index, p.cycle_t0, t)
+
     def _end(self, p: Poller, t: float) -> None:
         p.item = None
         p.busy_until = t

@@ -188,12 +188,15 @@ def summary_tables(results: Results) -> list[RenderableType]:
 
         res.add_row(
             label,
-            percent(m.get(f"stations.{key}.utilisation")),
+            mean("utilisation", 100.0) + " %",
             mean("wait_mean_s", 1000.0),
             mean("p_wait", 100.0) + " %",
             mean("queue_mean"),
             mean("queue_max"),
         )
+    load = m.get("stations.commit.load")
+    if load is not None and load.n:
+        res.add_row("commit, full batches", _fmt(load.mean * 100, 2) + " %", "", "", "", "")
     busiest = _busiest_client(results)
     if busiest:
         res.add_row(busiest[0], f"{_fmt(busiest[1] * 100, 2)} %", "", "", "", "")

@@ -19,6 +19,8 @@ at its own poll. Statuses due after the end of the run are not sent (counted).
 
 from __future__ import annotations
 
+import math
+
 import simpy
 
 from lienthong.scenario import Scenario, add_office_time
@@ -92,21 +94,28 @@ class Clerk:
         refuse_s, register_s = desk.refuse(), desk.register()
         assign_s, complete_s = desk.assign(), desk.complete()
         p_refuse, p_register, p_assign, p_complete = self._p
-        sc = self._scenario
+        later = self._later
         if u_refuse < p_refuse:
-            self._send(REFUSED, d, add_office_time(sc, t, refuse_s))
+            self._send(REFUSED, d, later(t, refuse_s))
         elif u_register < p_register:
-            t_reg = add_office_time(sc, t, register_s)
+            t_reg = later(t, register_s)
             self._send(REGISTERED, d, t_reg, then=HANDLING)
             last = t_reg
             if u_assign < p_assign:
-                last = add_office_time(sc, t_reg, assign_s)
+                last = later(t_reg, assign_s)
                 self._send(ASSIGNED, d, last)
             if u_complete < p_complete:
-                self._send(COMPLETED, d, add_office_time(sc, last, complete_s))
+                self._send(COMPLETED, d, later(last, complete_s))
         if not self._arrived:
             return None
         return Message(r, [s], self._kb, code=ARRIVED, delivery=d)
+
+    def _later(self, t: float, delay_s: float) -> float:
+        """``delay_s`` of office time after ``t`` — or just ``inf`` when that is after the end
+        of the run anyway (office time never runs faster than the clock)."""
+        if t + delay_s >= self._end_s:
+            return math.inf
+        return add_office_time(self._scenario, t, delay_s)
 
     def _send(self, code: int, d: Delivery, t: float, *, then: int = 0) -> None:
         """Send status ``code`` about ``d`` at ``t``; ``then`` follows once it is answered."""

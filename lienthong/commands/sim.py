@@ -35,9 +35,9 @@ def register(sub: Any) -> None:
         description="Scale traffic.packages_per_working_day by doubling from 1×, then bisect, "
         "until an SLO breaks; report the largest sustainable multiple and the most utilised "
         "resource there. Each multiple is simulated on the scenario's busiest hour (from "
-        "midnight of that day) unless --whole-run.",
+        "midnight of that day) unless --whole-run, with 3 replications unless --replications.",
     )
-    _common(knee)
+    _common(knee, replications="3")
     knee.add_argument(
         "--tolerance",
         type=float,
@@ -53,14 +53,14 @@ def register(sub: Any) -> None:
     knee.set_defaults(handler=_knee)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, replications: str = "run.replications") -> None:
     add_scenario_arguments(p)
     p.add_argument("--seed", type=int, help="seed (default: the scenario's run.seed)")
     p.add_argument(
         "--replications",
         type=int,
         metavar="N",
-        help="independent replications (default: run.replications)",
+        help=f"independent replications (default: {replications})",
     )
     p.add_argument(
         "--processes", type=int, metavar="N", help="parallel processes (default: one per CPU)"
@@ -143,6 +143,20 @@ def _knee(args: argparse.Namespace) -> int:
             bar.update(tasks[multiple], completed=fraction)
             bar.refresh()
 
+        def judged(point: sim.KneePoint) -> None:
+            bar.remove_task(tasks.pop(point.multiple))
+            util = point.utilisations()
+            top = max(util, key=lambda k: util[k])
+            verdict = (
+                "every SLO met"
+                if point.passed
+                else "breaks " + ", ".join(b.removeprefix("slo.") for b in point.broken)
+            )
+            bar.console.print(
+                f"{point.multiple:.4g}× load: {verdict}; busiest: {top.split(' (')[0]} "
+                f"{util[top]:.0%} ({point.results.wall_s:.0f} s)"
+            )
+
         result = sim.knee(
             scenario,
             window=not args.whole_run,
@@ -151,6 +165,7 @@ def _knee(args: argparse.Namespace) -> int:
             seed=args.seed,
             processes=args.processes,
             progress=update,
+            on_point=judged,
         )
     written = sim.write_knee(result, out)
     name, util = result.bottleneck

@@ -113,6 +113,8 @@ def test_tandem_jackson(scenarios_dir: Path) -> None:
     _check(r, "stations.workers.p_wait", workers["p_wait"])
     _check(r, "stations.commit.wait_mean_s", commit["wait_mean_s"])  # 1.5 s
     _check(r, "stations.commit.p_wait", commit["p_wait"])  # ρ = 0.75
+    _check(r, "stations.commit.utilisation", 0.75)
+    _check(r, "stations.commit.load", 0.75)  # one row a batch: load = utilisation = ρ
     total = workers["sojourn_s"] + commit["sojourn_s"]
     _check(r, "hub_transit_s.mean", total)  # Jackson: the sum of the stations' sojourns
     _check(r, "little.L", lam * total)

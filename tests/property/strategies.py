@@ -1,8 +1,9 @@
 """Hypothesis strategies shared by the property tests (one module, plural-noun names).
 
 Envelopes: ``organ_ids()``, ``xml_texts()``, ``organizations()``, ``attachments()``,
-``packages()``, ``status_messages()``, ``messages()``, and ``mutated_envelopes()`` (bytes of a
-valid envelope, damaged). Every model drawn is one ``build`` must accept and ``parse`` must
+``packages()``, ``status_messages()``, ``messages()``, ``mutated_envelopes()`` (bytes of a
+valid envelope, damaged), ``restructured_envelopes()`` (still well-formed, edited as a tree) and
+``limits()``. Every model drawn is one ``build`` must accept and ``parse`` must
 give back equal: texts hold only characters XML 1.0 can carry, typed values are trimmed,
 timestamps are naive and whole seconds.
 """
@@ -11,21 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from dataclasses import replace
 from typing import Literal
 
 from hypothesis import strategies as st
+from lxml import etree
 
 import edxml
+from edxml import _constants as C
 
 __all__ = [
     "attachments",
     "codes",
     "dates",
+    "limits",
     "messages",
     "mutated_envelopes",
     "organ_ids",
     "organizations",
     "packages",
+    "restructured_envelopes",
     "status_messages",
     "timestamps",
     "xml_texts",
@@ -262,8 +268,81 @@ def status_messages(draw: st.DrawFn) -> edxml.StatusMessage:
     )
 
 
-def messages() -> st.SearchStrategy[edxml.Package | edxml.StatusMessage]:
-    return st.one_of(packages(max_recipients=5, max_attachments=2), status_messages())
+def messages(*, conforming: bool = False) -> st.SearchStrategy[edxml.Package | edxml.StatusMessage]:
+    """A package (≤ 5 recipients, ≤ 2 attachments) or a status message; ``conforming``: one
+    ``parse`` reports nothing about (every code conforming, every part its kind needs)."""
+    drawn = st.one_of(packages(max_recipients=5, max_attachments=2), status_messages())
+    return drawn.map(_conform) if conforming else drawn
+
+
+_CONFORMING_ID = "000.00.00.G22"
+
+
+def _conforming_id(organ_id: str) -> str:
+    return organ_id if C.ORGAN_ID_RE.fullmatch(organ_id) else _CONFORMING_ID
+
+
+def _conform_organization(org: edxml.Organization) -> edxml.Organization:
+    return replace(org, organ_id=_conforming_id(org.organ_id))
+
+
+def _conform(
+    message: edxml.Package | edxml.StatusMessage,
+) -> edxml.Package | edxml.StatusMessage:
+    """``message`` changed where ``parse`` would report a finding."""
+    traces = tuple(replace(t, organ_id=_conforming_id(t.organ_id)) for t in message.traces)
+    if isinstance(message, edxml.StatusMessage):
+        description = message.description
+        if message.status_code in C.STATUS_CODES_NEEDING_REASON and not description.strip():
+            description = "lý do"
+        return replace(
+            message,
+            sender=_conform_organization(message.sender),
+            response_for=replace(
+                message.response_for,
+                organ_id=_conforming_id(message.response_for.organ_id),
+            ),
+            description=description,
+            traces=traces,
+        )
+    header = message.header
+    document_id = header.document_id
+    if not (C.DOCUMENT_ID_RE.fullmatch(document_id) or C.UUID_RE.fullmatch(document_id)):
+        document_id = f"{_CONFORMING_ID},2025/03/04,1/VPCP"
+    business = message.business
+    info = business.business_document_info
+    if info is not None:
+        info = replace(
+            info,
+            receiver_list=tuple(
+                replace(r, organ_id=_conforming_id(r.organ_id)) for r in info.receiver_list
+            ),
+        )
+    elif business.business_doc_type is edxml.BusinessDocType.UPDATE:
+        info = edxml.BusinessDocumentInfo()
+    replacements = business.replacement_info_list
+    if business.business_doc_type is edxml.BusinessDocType.REPLACEMENT and not replacements:
+        replacements = (edxml.ReplacementInfo(document_id),)
+    # an empty AttachmentName is zipped as "attachment" (the SDKs' habit): name it so
+    attachments = tuple(replace(a, name=a.name or "attachment") for a in message.attachments)
+    references = tuple(
+        replace(r, attachment_name=r.attachment_name or "attachment") for r in message.references
+    )
+    return replace(
+        message,
+        attachments=attachments,
+        references=references,
+        header=replace(
+            header,
+            from_=_conform_organization(header.from_),
+            to=tuple(_conform_organization(o) for o in header.to),
+            document_id=document_id,
+            other_info=replace(header.other_info, priority=header.other_info.priority % 5),
+            steering_type=header.steering_type % 3,
+        ),
+        traces=traces,
+        business=replace(business, business_document_info=info, replacement_info_list=replacements),
+    )
 
 
 _HOSTILE_SNIPPETS = [
@@ -300,3 +379,151 @@ def mutated_envelopes(draw: st.DrawFn, *, valid: bytes) -> bytes:
     if kind == "delete":
         return valid[:at] + valid[at + draw(st.integers(1, 50)) :]
     return valid[:at] + draw(st.sampled_from(_HOSTILE_SNIPPETS)) + valid[at:]
+
+
+def limits() -> st.SearchStrategy[edxml.Limits]:
+    """Limits, each usually the default and sometimes tight enough for drawn messages to meet."""
+    default = edxml.Limits()
+
+    def field(value: int, *tight: int) -> st.SearchStrategy[int]:
+        return st.sampled_from([value] * 8 + list(tight))
+
+    return st.builds(
+        edxml.Limits,
+        max_depth=field(default.max_depth, 10, 11),
+        max_text_bytes=field(default.max_text_bytes, 16, 60),
+        max_attachment_bytes=field(default.max_attachment_bytes, 50, 700),
+        max_attachments=field(default.max_attachments, 1),
+        max_recipients=field(default.max_recipients, 1, 2),
+    )
+
+
+_EDXML_NAMES = [
+    "edXMLEnvelope", "edXMLHeader", "MessageHeader", "From", "To", "OrganId", "OrganName",
+    "Code", "CodeNumber", "PromulgationInfo", "PromulgationDate", "DocumentType", "Subject",
+    "Content", "SignerInfo", "DueDate", "ToPlaces", "Place", "OtherInfo", "Priority",
+    "Direction", "Appendixes", "ResponseFor", "SteeringType", "DocumentId", "StaffInfo",
+    "StatusCode", "Description", "Timestamp", "TraceHeaderList", "TraceHeader", "Bussiness",
+    "BussinessDocType", "Paper", "BussinessDocumentInfo", "ReceiverList", "Receiver",
+    "ReplacementInfoList", "ReplacementInfo", "OrganIdList", "edXMLBody", "edXMLManifest",
+    "Reference", "ContentId", "ContentType", "AttachmentEncoded", "Attachment",
+    "ContentTransferEncoded", "Extension",
+]  # fmt: skip
+_DSIG_NAMES = [
+    "Signature", "SignedInfo", "SignatureValue", "KeyInfo", "X509Data", "X509SubjectName",
+    "X509Certificate", "X509IssuerSerial", "KeyValue", "Object", "Reference", "DigestMethod",
+    "Transforms", "Transform", "CanonicalizationMethod",
+]  # fmt: skip
+_TEXTS = [
+    "", " ", "x", "0", "1", "3", "9", "-1", "true", "TRUE", "0 ", "02", "13", "16",
+    "2025/03/04", "2025/13/45", "٢٠٢٥/٠٣/٠٤", "2025/03/04 09:30:00", "2025/02/30 25:00:00",
+    "000.00.00.G22", " 000.00.00.H29 ", "vxp.saas.03", "cid:1", "cid:2", "1",
+    "application/zip", "text/plain", "UEsDBA==", "not base64!", "QUJD", "x" * 70, "ạ" * 40,
+    "6f1c2a54-3b7e-4c0d-9a1f-2e5b8c7d9e01", "000.00.00.G22,2025/03/04,1/A",
+]  # fmt: skip
+
+
+def _spec_of() -> dict[str, list[str]]:
+    """Element tag → the tags its children may have (read or skipped), from edxml's vocabulary."""
+    from edxml import _schema as S
+
+    q = f"{{{edxml.NS}}}"
+    ds = f"{{{edxml.DSIG_NS}}}"
+    specs = {
+        "edXML": S.ROOT, "edXMLEnvelope": S.ENVELOPE, "edXMLHeader": S.HEADER,
+        "MessageHeader": S.MH, "From": S.ORGANIZATION, "To": S.ORGANIZATION, "Code": S.CODE,
+        "PromulgationInfo": S.PROMULGATION, "DocumentType": S.DOCUMENT_TYPE,
+        "SignerInfo": S.SIGNER, "ToPlaces": S.PLACES, "OtherInfo": S.OTHER_INFO,
+        "Appendixes": S.APPENDIXES, "ResponseFor": S.RESPONSE_FOR,
+        "TraceHeaderList": S.TRACE_LIST, "TraceHeader": S.TRACE, "Bussiness": S.BUSINESS,
+        "StaffInfo": S.STAFF, "BussinessDocumentInfo": S.DOC_INFO, "ReceiverList": S.RECEIVERS,
+        "Receiver": S.RECEIVER, "ReplacementInfoList": S.REPLACEMENTS,
+        "ReplacementInfo": S.REPLACEMENT, "OrganIdList": S.ORGAN_IDS, "edXMLBody": S.BODY,
+        "edXMLManifest": S.MANIFEST, "Reference": S.REFERENCE, "AttachmentEncoded": S.ATTACHMENTS,
+        "Attachment": S.ATTACHMENT,
+    }  # fmt: skip
+    dsig = {
+        "Signature": S.SIGNATURE, "SignedInfo": S.SIGNED_INFO, "Reference": S.DSIG_REFERENCE,
+        "Transforms": S.TRANSFORMS, "KeyInfo": S.KEY_INFO, "X509Data": S.X509,
+    }  # fmt: skip
+    out = {q + name: list(spec.index) for name, spec in specs.items()}
+    out |= {ds + name: list(spec.index) for name, spec in dsig.items()}
+    return out
+
+
+_CHILDREN = _spec_of()
+
+
+def _variants(text: str) -> list[str]:
+    """Texts near ``text``: trimmed, padded, shortened, prefixed, case-changed."""
+    return [text.strip(), f" {text} ", text[4:], text[:-1], f"x{text}", text.upper(), text * 2]
+
+
+@st.composite
+def restructured_envelopes(draw: st.DrawFn, *, valid: bytes) -> bytes:
+    """``valid`` still well-formed but edited as a tree, one to three times: an element dropped,
+    repeated, moved, renamed (known, unknown or another namespace) or given a child (one its
+    parent's vocabulary allows, or any, with or without a deep subtree), children reversed, a
+    text changed (in one element or in every element holding it) or an attribute set."""
+    root = etree.fromstring(valid)
+    for _ in range(draw(st.integers(1, 3))):
+        elements = list(root.iter())
+        target = elements[draw(st.integers(0, len(elements) - 1))]
+        parent = target.getparent()
+        kind = draw(
+            st.sampled_from(
+                [
+                    "drop", "repeat", "move", "rename", "insert", "insert", "child", "deep",
+                    "reverse", "text", "retext", "retext", "attribute",
+                ]
+            )
+        )  # fmt: skip
+        if kind in ("drop", "repeat", "move") and parent is None:
+            kind = "text"
+        if kind == "drop":
+            assert parent is not None
+            parent.remove(target)
+        elif kind == "repeat":
+            assert parent is not None
+            target.addnext(etree.fromstring(etree.tostring(target)))
+        elif kind == "move":
+            assert parent is not None
+            others = [e for e in root.iter() if target not in e.iterancestors() and e is not target]
+            others.append(root)
+            destination = others[draw(st.integers(0, len(others) - 1))]
+            destination.insert(draw(st.integers(0, len(destination))), target)
+        elif kind == "rename":
+            ns = draw(st.sampled_from([edxml.NS, edxml.DSIG_NS, "urn:other", ""]))
+            names = _DSIG_NAMES if ns == edxml.DSIG_NS else _EDXML_NAMES
+            name = draw(st.sampled_from(names))
+            target.tag = f"{{{ns}}}{name}" if ns else name
+        elif kind == "insert":  # a child its parent's vocabulary allows, perhaps with a subtree
+            containers = [e for e in elements if e.tag in _CHILDREN]
+            container = containers[draw(st.integers(0, len(containers) - 1))]
+            tag = draw(st.sampled_from(_CHILDREN[str(container.tag)]))
+            node = etree.SubElement(container, tag)
+            node.text = draw(st.sampled_from(_TEXTS))
+            for _ in range(draw(st.sampled_from([0, 0, 1, 3, 25, 40]))):
+                node = etree.SubElement(node, draw(st.sampled_from([tag, str(node.tag)])))
+        elif kind == "child":
+            ns = draw(st.sampled_from([edxml.NS, edxml.DSIG_NS]))
+            name = draw(st.sampled_from(_DSIG_NAMES if ns == edxml.DSIG_NS else _EDXML_NAMES))
+            child = etree.SubElement(target, f"{{{ns}}}{name}")
+            child.text = draw(st.sampled_from(_TEXTS))
+        elif kind == "deep":
+            node = target
+            for _ in range(draw(st.integers(1, 40))):
+                node = etree.SubElement(node, f"{{{edxml.NS}}}Extension")
+        elif kind == "reverse":
+            target[:] = list(reversed(target))
+        elif kind in ("text", "retext"):
+            old = target.text or ""
+            new = draw(st.sampled_from(_TEXTS + _variants(old)))
+            same = [e for e in elements if e.text == old] if kind == "retext" else [target]
+            for element in same:
+                element.text = new
+        else:
+            name = draw(st.sampled_from(["Algorithm", "URI", "Id", "version"]))
+            target.set(name, draw(st.sampled_from(_TEXTS)))
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out

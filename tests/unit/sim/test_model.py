@@ -114,3 +114,20 @@ def test_little_law_holds_on_a_hub_run(write_scenario: Write) -> None:
     r = sim.run(load_scenario(write_scenario(HUB)), processes=1)
     assert abs(r.metrics["little.discrepancy"].mean) < 0.01
     assert r.metrics["little.L"].mean > 0
+
+
+def test_a_saturated_document_system_counts_as_busy_to_the_end(scenarios_dir: Path) -> None:
+    # a fetch takes 50 minutes: a body's first cycle with an item outlasts the run
+    s = load_scenario(
+        scenarios_dir / "smoke.toml",
+        overrides=[
+            'run.horizon="30m"',
+            'hub.operations.fetch_ms={ dist = "deterministic", mean = 3000000.0 }',
+            "hub.workers=200",
+            'hub.admission_limit="off"',
+        ],
+    )
+    m = sim.run(s, replications=1, processes=1).metrics
+    assert m["deliveries.unfetched"].mean > 0
+    assert m["clients.utilisation_max"].mean == pytest.approx(1.0)
+    assert m["clients.utilisation_mean"].mean > 0.8  # cycles still running at the end count

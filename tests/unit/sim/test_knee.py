@@ -1,0 +1,43 @@
+"""The knee search's building blocks: scaling the load, the busiest-hour window, bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import sim
+from lienthong.scenario import load_scenario, rate_at
+
+
+def test_scaled_multiplies_only_the_volume(scenarios_dir: Path) -> None:
+    s = load_scenario(scenarios_dir / "national-2022.toml")
+    double = sim.scaled(s, 2.0)
+    assert double.traffic.packages_per_working_day == 2 * s.traffic.packages_per_working_day
+    assert rate_at(double, 9.5 * 3600) == pytest.approx(2 * rate_at(s, 9.5 * 3600))
+    assert double.hub == s.hub
+    assert double.traffic.daily_shares == s.traffic.daily_shares
+
+
+def test_peak_window_measures_the_busiest_hour(scenarios_dir: Path) -> None:
+    s = sim.peak_window(load_scenario(scenarios_dir / "national-2022.toml"))
+    assert s.run.start == datetime(2022, 7, 4, 0, 0)  # Monday, from midnight
+    assert s.run.warmup_s == 9 * 3600  # the 09:00 hour carries 13 % of the day
+    assert s.run.horizon_s == 10 * 3600
+
+
+def test_peak_window_moves_surges_with_the_start(scenarios_dir: Path) -> None:
+    surge = load_scenario(scenarios_dir / "surge-5x.toml")
+    s = sim.peak_window(surge)
+    assert s.run.start == datetime(2022, 7, 5, 0, 0)  # Tuesday: the surge starts
+    assert s.traffic.surges[0].start_s == 0.0
+    assert rate_at(s, 9.5 * 3600) == pytest.approx(rate_at(surge, 86400 + 9.5 * 3600))
+
+
+def test_knee_refuses_bad_bounds_and_scenarios_without_slo(scenarios_dir: Path) -> None:
+    s = load_scenario(scenarios_dir / "theory" / "mm1.toml", overrides=['run.horizon="2h"'])
+    with pytest.raises(sim.KneeError, match="expected growth > 1"):
+        sim.knee(s, growth=1.0)
+    with pytest.raises(sim.KneeError, match="sets no SLO the simulation can judge"):
+        sim.knee(s, replications=2, processes=1)
