@@ -34,13 +34,13 @@ def test_calibrate_then_twin_end_to_end(tmp_path: Path) -> None:
             "--repeats",
             "1",
             "--refine",
-            "1",
+            "0",
             "--step-duration",
             "4s",
             "--calibration-repeats",
             "1",
             "--fractions",
-            "0.5,1,2,4",
+            "0.5,3",
         ],
         capture_output=True,
         text=True,
@@ -71,9 +71,12 @@ def test_calibrate_then_twin_end_to_end(tmp_path: Path) -> None:
         assert twin["measured_knee"] < twin["measured_break"]
         assert twin["knee_ratio"] == pytest.approx(twin["predicted_knee"] / twin["measured_knee"])
     assert twin["ok"] == (twin["knee_ok"] and twin["latency_ok"])
-    assert twin["knee_ok"] == (
-        twin["knee_ratio"] is not None and abs(twin["knee_ratio"] - 1) <= twin["knee_tolerance"]
-    )
+    if twin["generator_limited_at"] is not None and twin["measured_break"] is None:
+        assert not twin["knee_ok"]  # inconclusive: the load generator fell behind first
+    else:
+        assert twin["knee_ok"] == (
+            twin["knee_ratio"] is not None and abs(twin["knee_ratio"] - 1) <= twin["knee_tolerance"]
+        )
     for rate, measured, predicted, error in twin["latency_errors"]:
         assert rate <= twin["measured_knee"]
         assert error == pytest.approx((predicted - measured) / measured)
