@@ -30,16 +30,7 @@ from typing import Any, Self
 import httpx
 
 from gateway._errors import AnswerError, OverloadedError, VxpError
-from gateway.protocol import (
-    HASH_FILE,
-    PATHS,
-    SERVICE_TYPE,
-    Answer,
-    decode_answer,
-    file_hash,
-    multipart_body,
-    sign_headers,
-)
+from gateway.protocol import SERVICE_TYPE, Answer, decode_answer, prepare_call
 
 __all__ = ["AsyncVxpClient", "VxpClient"]
 
@@ -90,20 +81,18 @@ class _Signer:
     def call(
         self, operation: str, params: Mapping[str, str], *, upload: bytes | None = None
     ) -> _Call:
-        path, method = PATHS[operation]
-        full: dict[str, str] = {}
-        if self.agency is not None:
-            full["from"] = self.agency
-        full.update(params)
-        content: bytes | None = None
-        extra: _Headers = []
-        if upload is not None:
-            full[HASH_FILE] = file_hash(upload)
-            content_type, content = multipart_body(upload)
-            extra.append((b"content-type", content_type.encode()))
-        signed = sign_headers(full, self.systemid, self.secret, self._now_s())
-        headers = [(k.encode(), v.encode()) for k, v in signed.items()] + extra
-        return _Call(method, self.endpoint + path, headers, content)
+        c = prepare_call(
+            operation,
+            params,
+            systemid=self.systemid,
+            secret=self.secret,
+            now_s=self._now_s(),
+            agency=self.agency,
+            upload=upload,
+        )
+        # Values may be any text: sent as UTF-8 (the JSON of the signed headers stays ASCII).
+        headers = [(k.encode(), v.encode()) for k, v in c.headers.items()]
+        return _Call(c.method, self.endpoint + c.path, headers, c.body)
 
 
 def _interpret(response: httpx.Response, operation: str) -> Answer:

@@ -43,6 +43,8 @@ __all__ = [
     "SIGN_HEADER_KEY",
     "Answer",
     "ErrorCode",
+    "PreparedCall",
+    "SignatureClock",
     "SignedParams",
     "check_signed_headers",
     "decode_answer",
@@ -50,6 +52,7 @@ __all__ = [
     "file_hash",
     "multipart_body",
     "parse_timestamp_s",
+    "prepare_call",
     "sign_headers",
     "signature_of",
     "timestamp_of",
@@ -362,3 +365,60 @@ def decode_answer(body: bytes) -> Answer:
         data=obj.get("data"),
         doc_id=str(doc_id) if doc_id is not None else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """One VXP call as it goes on the wire: method, path, signed headers and body."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def prepare_call(
+    operation: str,
+    params: Mapping[str, str],
+    *,
+    systemid: str,
+    secret: str,
+    now_s: float,
+    agency: str | None = None,
+    upload: bytes | None = None,
+) -> PreparedCall:
+    """Everything the SDK puts on the wire for ``operation`` (a key of :data:`PATHS`).
+
+    ``agency`` becomes the ``from`` parameter; an ``upload`` (sendEdoc) adds ``hash-file`` and
+    becomes the multipart body. ``now_s`` must differ between two calls of one system that are
+    otherwise identical, or the hub refuses the second as a replay (:class:`SignatureClock`).
+    """
+    path, method = PATHS[operation]
+    full: dict[str, str] = {}
+    if agency is not None:
+        full["from"] = agency
+    full.update(params)
+    body: bytes | None = None
+    content_type: str | None = None
+    if upload is not None:
+        full[HASH_FILE] = file_hash(upload)
+        content_type, body = multipart_body(upload)
+    headers = sign_headers(full, systemid, secret, now_s)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return PreparedCall(method, path, headers, body)
+
+
+class SignatureClock:
+    """Timestamps that strictly increase per system, in the milliseconds the header carries,
+    so two identical calls never carry the same signature. Not thread-safe: one per thread or
+    event loop (greenlets of one process share one safely)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._last_ms: dict[str, int] = {}
+
+    def now_s(self, systemid: str) -> float:
+        ms = max(round(self._clock() * 1000.0), self._last_ms.get(systemid, 0) + 1)
+        self._last_ms[systemid] = ms
+        return ms / 1000.0

@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lienthong.commands.envelope",
     "lienthong.commands.sim",
     "lienthong.commands.gateway",
+    "lienthong.commands.load",
+    "lienthong.commands.calibrate",
+    "lienthong.commands.twin",
 )
 
 

@@ -11,6 +11,7 @@ overrides and validates, raising ``ScenarioError`` with one problem per bad key.
 from __future__ import annotations
 
 from lienthong.errors import Problem, ScenarioError
+from lienthong.scenario._compress import compress
 from lienthong.scenario._distributions import Continuous, Discrete, ServiceTime
 from lienthong.scenario._load import load_scenario, parse_override, scenario_from_dict
 from lienthong.scenario._model import (
@@ -73,6 +74,7 @@ __all__ = [
     "Traffic",
     "Window",
     "add_office_time",
+    "compress",
     "in_office_hours",
     "load_scenario",
     "parse_override",

@@ -180,14 +180,19 @@ class Reader:
             return 1.0
         return seconds
 
-    def start_time(self, key: str) -> datetime:
-        v = self.raw(key)
+    def start_time(self, key: str, *, value: object = MISSING) -> datetime:
+        v = self.raw(key) if value is MISSING else value
         if isinstance(v, datetime):
             if v.tzinfo is not None:
                 self.problem(key, v, "expected a local date-time without offset (Vietnam time)")
             return v.replace(tzinfo=None)
         if isinstance(v, date):
             return datetime.combine(v, time())
+        if isinstance(v, str):  # results JSON carries the start as ISO text
+            try:
+                return self.start_time(key, value=datetime.fromisoformat(v))
+            except ValueError:
+                pass
         self.problem(key, v, "expected a TOML date or local date-time like 2022-07-04T00:00:00")
         return datetime(2022, 7, 4)
 

@@ -15,6 +15,7 @@ from lienthong.scenario import (
     render_toml,
     scenario_from_dict,
     scenario_to_dict,
+    scenario_to_json,
 )
 
 Write = Callable[..., Path]
@@ -301,3 +302,5 @@ def test_scenario_from_results_dict(scenarios_dir: Path) -> None:
     s = load_scenario(scenarios_dir / "surge-5x.toml")
     again = scenario_from_dict(scenario_to_dict(s), source="results.json")
     assert scenario_to_dict(again) == scenario_to_dict(s)
+    from_json = scenario_from_dict(scenario_to_json(s), source="results.json")
+    assert scenario_to_dict(from_json) == scenario_to_dict(s)

@@ -154,3 +154,45 @@ def test_multipart_body_carries_the_file_once_with_a_boundary_absent_from_it() -
     assert body.count(data) == 1
     assert b'name="file_doc"' in body
     assert file_hash(data) == hashlib.sha256(data).hexdigest()
+
+
+def test_prepare_call_is_what_the_hub_accepts() -> None:
+    from gateway.protocol import (
+        FILE_FIELD,
+        HASH_FILE,
+        check_signed_headers,
+        file_hash,
+        prepare_call,
+    )
+
+    upload = "<edXML>văn bản</edXML>".encode()
+    call = prepare_call(
+        "sendEdoc",
+        {"servicetype": "eDoc", "messagetype": "edoc"},
+        systemid="sys.g22",
+        secret="s3cret",
+        now_s=1.7e9,
+        agency="000.00.00.G22",
+        upload=upload,
+    )
+    assert (call.method, call.path) == ("POST", "/sendEdoc")
+    assert call.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert call.body is not None
+    assert upload in call.body
+    assert f'name="{FILE_FIELD}"'.encode() in call.body
+    signed = check_signed_headers(
+        {k.lower(): v for k, v in call.headers.items()}, {"sys.g22": "s3cret"}, now_s=1.7e9
+    )
+    assert signed.param("from") == "000.00.00.G22"
+    assert signed.param(HASH_FILE) == file_hash(upload)
+    get = prepare_call("getEdoc", {"docId": "a1"}, systemid="s", secret="x", now_s=1.7e9)
+    assert (get.method, get.body, "Content-Type" in get.headers) == ("POST", None, False)
+
+
+def test_signature_clock_strictly_increases_per_system() -> None:
+    from gateway.protocol import SignatureClock
+
+    clock = SignatureClock(lambda: 100.0)
+    a = [clock.now_s("a") for _ in range(3)]
+    assert a == [100.0, 100.001, 100.002]
+    assert clock.now_s("b") == 100.0  # another system has its own sequence

@@ -1,0 +1,184 @@
+"""``lienthong calibrate``: measure a hub's service demands and write a calibration file."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lienthong.durations import parse_duration
+from lienthong.errors import LienthongError
+
+
+class CalibrateArgumentError(LienthongError):
+    """A calibrate/twin option is unusable."""
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "calibrate",
+        help="measure a hub's service demands at low load and write a calibration file",
+        description="Offer low open-model load in steps (scenarios/calibration.toml), measure "
+        "the hub's CPU per operation (utilisation law), per-kB costs and commit costs, and "
+        "write a [hub] calibration that scenarios include. The load generator's own time is "
+        "measured and kept out of the hub's figures.",
+    )
+    add_hub_arguments(parser)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/calibration.toml"),
+        help="calibration file to write (default out/calibration.toml; a .json with every step beside it)",
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each step (default 2)")
+    parser.add_argument(
+        "--step-duration", default="20s", help="how long each step offers load (default 20s)"
+    )
+    parser.set_defaults(handler=_calibrate)
+
+
+def add_hub_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--embedded",
+        action="store_true",
+        help="the reference gateway on loopback, pinned to its own CPU",
+    )
+    where.add_argument("--target", metavar="URL", help="a hub's base URL (with --credentials)")
+    parser.add_argument(
+        "--credentials",
+        type=Path,
+        metavar="FILE",
+        help="systemid, secret and agencies for --target",
+    )
+    parser.add_argument(
+        "--hub-pid",
+        type=int,
+        help="with --target: the pid of a hub on this machine, to read its CPU",
+    )
+    parser.add_argument(
+        "--hub-cpus", type=int, default=1, help="with --target: CPUs the hub has (default 1)"
+    )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="--embedded: do not pin the gateway and the load generator to separate CPUs",
+    )
+
+
+@contextlib.contextmanager
+def hub_from_args(
+    args: argparse.Namespace, scenario: Path, out: Path
+) -> Iterator[tuple[str, Path, int | None, int, frozenset[int] | None]]:
+    """(url, credentials, hub pid or None, hub CPUs, CPUs for the load generator)."""
+    from lienthong.harness import embedded_gateway
+    from lienthong.scenario import load_scenario
+
+    if args.target is not None:
+        if args.credentials is None:
+            raise CalibrateArgumentError(
+                f"--target {args.target}: expected --credentials FILE as well"
+            )
+        if not args.credentials.is_file():
+            raise CalibrateArgumentError(
+                f"--credentials {args.credentials}: expected an existing file"
+            )
+        if args.hub_cpus < 1:
+            raise CalibrateArgumentError(f"--hub-cpus = {args.hub_cpus}: expected an integer ≥ 1")
+        yield args.target, args.credentials, args.hub_pid, args.hub_cpus, None
+        return
+    if args.credentials is not None:
+        raise CalibrateArgumentError("--credentials: only with --target URL")
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = not args.no_pin and len(cpus) >= 2
+    # The gateway gets one CPU and one worker process; the load generator another CPU.
+    hub_cpus = frozenset(cpus[:1]) if pin else None
+    load_cpus = frozenset(cpus[1:]) if pin else None
+    with embedded_gateway(
+        load_scenario(scenario), settings=("workers=1",), cpus=hub_cpus, log=out / "gateway.log"
+    ) as gw:
+        yield gw.url, gw.credentials, gw.pid, 1 if pin else len(cpus), load_cpus
+
+
+def _duration(text: str) -> float:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise CalibrateArgumentError(f"--step-duration = {text!r}: {exc}") from None
+    if value <= 0:
+        raise CalibrateArgumentError(f"--step-duration = {text!r}: expected a duration > 0")
+    return value
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from lienthong.calibration import CALIBRATION_SCENARIO, DEFAULT_STEPS, calibrate
+
+    duration = _duration(args.step_duration)
+    if args.repeats < 1:
+        raise CalibrateArgumentError(f"--repeats = {args.repeats}: expected an integer ≥ 1")
+    out_dir = args.out.parent / (args.out.stem + "-steps")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=True)
+    total = len(DEFAULT_STEPS) * args.repeats
+    done = [0]
+    with (
+        hub_from_args(args, CALIBRATION_SCENARIO, out_dir) as (url, creds, pid, cpus, load_cpus),
+        console.status(f"calibrating {url}: step 1 of {total}") as status,
+    ):
+
+        def on_step(result: Any) -> None:
+            done[0] += 1
+            status.update(
+                f"calibrating {url}: step {done[0] + 1} of {total} ({result.step.name} done)"
+            )
+
+        cal = calibrate(
+            url=url,
+            credentials=creds,
+            hub_pid=pid,
+            cpus=cpus,
+            out=out_dir,
+            repeats=args.repeats,
+            duration_s=duration,
+            cpus_load=load_cpus,
+            on_step=on_step,
+        )
+    args.out.write_text(cal.to_toml(), encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(cal.to_json(), indent=1), encoding="utf-8")
+    print_calibration(cal)
+    print(
+        f'wrote {args.out} (include it in a scenario: include = ["{args.out.resolve()}"]) and {args.out.with_suffix(".json")}'
+    )
+    return 0
+
+
+def print_calibration(cal: Any) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"service demand of {cal.target} ({cal.cpus} CPU)", box=box.SIMPLE_HEAD)
+    for column in ("operation", "fixed (ms)", "per kB (ms)"):
+        table.add_column(column, justify="left" if column == "operation" else "right")
+    table.add_row("send / status", f"{cal.send_ms:.3f}", f"{cal.send_per_kb_ms:.5f}")
+    table.add_row("list", f"{cal.list_ms:.3f}", "")
+    table.add_row("fetch", f"{cal.fetch_ms:.3f}", f"{cal.fetch_per_kb_ms:.5f}")
+    table.add_row("ack", f"{cal.ack_ms:.3f}", "")
+    table.add_row("commit (one fsync)", f"{cal.fsync_ms:.3f}", "")
+    table.add_row("commit per row", f"{cal.per_row_ms:.4f}", "")
+    table.add_row("idle CPU (ms per s)", f"{cal.idle_cpu_per_s * 1000:.2f}", "")
+    console = Console()
+    console.print(table)
+    console.print(
+        f"load generator's own time (excluded from the hub): {cal.generator_ms:.2f} ms + "
+        f"{cal.generator_per_kb_ms:.4f} ms/kB per request, {cal.generator_share:.0%} of a send's "
+        "client-side latency at calibration load"
+    )
+    residual = "n/a" if cal.residual != cal.residual else f"{cal.residual:.1%}"
+    console.print(f"method: {cal.method}; CPU regression residual {residual}")

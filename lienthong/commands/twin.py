@@ -1,0 +1,292 @@
+"""``lienthong twin``: the simulation's predicted knee beside the knee measured on a real hub."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from lienthong.commands._args import add_scenario_arguments
+from lienthong.commands.calibrate import (
+    CalibrateArgumentError,
+    _duration,
+    add_hub_arguments,
+    hub_from_args,
+    print_calibration,
+)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "twin",
+        help="step the load up on a real hub until an SLO breaks; compare with the simulation",
+        description="Measure the sustainable package rate of a hub (open model, repeats, "
+        "bisection) and the simulation's prediction for the same scenario with the hub's "
+        "calibration; exit 1 when they disagree beyond the tolerances.",
+    )
+    add_scenario_arguments(parser)
+    add_hub_arguments(parser)
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        help="a calibration file (default: calibrate first, into OUT/calibration.toml)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default out/twin-<scenario name>)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each measured rate (default 3)"
+    )
+    parser.add_argument(
+        "--step-duration", default="20s", help="how long each rate is offered (default 20s)"
+    )
+    parser.add_argument(
+        "--refine",
+        type=int,
+        default=2,
+        help="bisection rounds between the last rate that held and the first that broke (default 2)",
+    )
+    parser.add_argument(
+        "--knee-tolerance",
+        type=float,
+        default=0.15,
+        help="largest accepted |predicted/measured knee − 1| (default 0.15)",
+    )
+    parser.add_argument(
+        "--latency-tolerance",
+        type=float,
+        default=0.25,
+        help="largest accepted relative error of send p95 below the knee (default 0.25)",
+    )
+    parser.add_argument(
+        "--fractions",
+        default="0.3,0.55,0.75,0.9,1.0,1.1,1.25,1.5",
+        help="measured rates as fractions of the predicted knee, before bisection",
+    )
+    parser.add_argument(
+        "--calibration-repeats",
+        type=int,
+        default=2,
+        help="runs of each calibration step when calibrating first (default 2)",
+    )
+    parser.set_defaults(handler=_twin)
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not v > 0 for v in values) or list(values) != sorted(values):
+        raise CalibrateArgumentError(
+            f"--fractions = {text!r}: expected increasing numbers > 0, comma-separated"
+        )
+    return values
+
+
+def _twin(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from lienthong.calibration import calibrate
+    from lienthong.scenario import load_scenario
+    from lienthong.twin import TwinRequest, run_twin
+
+    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    out = args.out or Path("out") / f"twin-{scenario.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    duration = _duration(args.step_duration)
+    fractions = _fractions(args.fractions)
+    for name in ("repeats", "calibration_repeats"):
+        if getattr(args, name) < 1:
+            raise CalibrateArgumentError(
+                f"--{name.replace('_', '-')} = {getattr(args, name)}: expected an integer ≥ 1"
+            )
+    if not 0 < args.knee_tolerance < 1 or not args.latency_tolerance > 0:
+        raise CalibrateArgumentError(
+            "--knee-tolerance: expected 0 < t < 1; --latency-tolerance: expected t > 0"
+        )
+    if args.calibration is not None and not args.calibration.is_file():
+        raise CalibrateArgumentError(f"--calibration {args.calibration}: expected an existing file")
+    console = Console(stderr=True)
+    with hub_from_args(args, Path(args.scenario), out) as (url, creds, pid, cpus, load_cpus):
+        calibration = args.calibration
+        guess = 5.0
+        if calibration is None:
+            calibration = out / "calibration.toml"
+            with console.status(f"calibrating {url} at low load"):
+                cal = calibrate(
+                    url=url,
+                    credentials=creds,
+                    hub_pid=pid,
+                    cpus=cpus,
+                    out=out / "calibration-steps",
+                    repeats=args.calibration_repeats,
+                    duration_s=duration,
+                    cpus_load=load_cpus,
+                )
+            calibration.write_text(cal.to_toml(), encoding="utf-8")
+            calibration.with_suffix(".json").write_text(
+                json.dumps(cal.to_json(), indent=1), encoding="utf-8"
+            )
+            print_calibration(cal)
+            mean_kb = scenario.attachments.package_kb(
+                scenario.attachments.count.mean * scenario.attachments.size_kb.mean
+            )
+            guess = cal.capacity_per_s(package_kb=mean_kb, fanout=scenario.fanout.mean) * 0.5
+        request = TwinRequest(
+            scenario=Path(args.scenario),
+            calibration=calibration,
+            out=out,
+            url=url,
+            credentials=creds,
+            overrides=tuple(args.overrides),
+            step_duration_s=duration,
+            repeats=args.repeats,
+            refine=args.refine,
+            fractions=fractions,
+            knee_tolerance=args.knee_tolerance,
+            latency_tolerance=args.latency_tolerance,
+            cpus_load=load_cpus,
+        )
+        with console.status("measuring the knee") as status:
+
+            def on_measured(m: Any) -> None:
+                state = "held" if m.held else "broke: " + ", ".join(m.broken)
+                status.update(
+                    f"measuring the knee: {m.rate_per_s:.2f} packages/s run {m.repeat + 1} {state}"
+                )
+
+            result = run_twin(request, guess_per_s=guess, on_measured=on_measured)
+    (out / "twin.json").write_text(json.dumps(result.to_json(), indent=1), encoding="utf-8")
+    write_twin_plot(result, out / "twin.png")
+    print_twin(result, out)
+    return 0 if result.ok else 1
+
+
+def print_twin(result: Any, out: Path) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="send p95 (ms) and SLO verdict by offered rate", box=box.SIMPLE_HEAD)
+    for column in ("packages/s", "measured p95", "held", "predicted p95", "predicted"):
+        table.add_column(column, justify="right")
+    predicted = {p.rate_per_s: p for p in result.predicted}
+    for rate in sorted({m.rate_per_s for m in result.measured}):
+        runs = [m for m in result.measured if m.rate_per_s == rate]
+        p95 = [m.send_p95_ms for m in runs if m.send_p95_ms is not None]
+        p = predicted.get(rate)
+        table.add_row(
+            f"{rate:.2f}",
+            f"{sum(p95) / len(p95):,.1f} ({min(p95):,.0f}–{max(p95):,.0f})" if p95 else "—",
+            f"{sum(m.held for m in runs)}/{len(runs)}",
+            "—" if p is None or p.send_p95_ms is None else f"{p.send_p95_ms:,.1f}",
+            "—" if p is None else ("held" if p.held else "broke"),
+        )
+    console.print(table)
+    measured = "none held" if result.measured_knee is None else f"{result.measured_knee:.2f}"
+    ratio = "n/a" if result.knee_ratio is None else f"{result.knee_ratio:.3f}"
+    console.print(
+        f"knee: measured {measured} packages/s, predicted {result.predicted_knee:.2f}; ratio {ratio} (tolerance ±{result.knee_tolerance:.0%})"
+    )
+    for rate, meas, pred, err in result.latency_errors:
+        mark = "✓" if abs(err) <= result.latency_tolerance else "✗"
+        console.print(
+            f"{mark} send p95 at {rate:.2f}/s: measured {meas:,.1f} ms, predicted {pred:,.1f} ms ({err:+.0%}; tolerance ±{result.latency_tolerance:.0%})"
+        )
+    if result.generator_limited_at is not None and result.measured_break is None:
+        console.print(
+            f"[red]✗ the load generator fell behind its schedule at {result.generator_limited_at:.2f} "
+            "packages/s before the hub broke: the measured knee is above the last rate that held; "
+            "give the generator more CPU (or a lighter scenario) to find it[/red]"
+        )
+    lost = sum(m.lost for m in result.measured)
+    if lost:
+        console.print(f"[red]✗ {lost} accepted items lost during the steps[/red]")
+    verdict = (
+        "[green]prediction and measurement agree[/green]"
+        if result.ok
+        else "[red]prediction and measurement disagree[/red]"
+    )
+    console.print(f"{verdict}; outputs in {out} (twin.json, twin.png, one directory per run)")
+
+
+def write_twin_plot(result: Any, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    curve = [p for p in result.curve if p.send_p95_ms is not None]
+    ax.plot(
+        [p.rate_per_s for p in curve],
+        [p.send_p95_ms for p in curve],
+        color="tab:blue",
+        label="predicted send p95 (simulation)",
+    )
+    lo = [p.send_p95_ms - (p.send_p95_ci_ms or 0.0) for p in curve]
+    hi = [p.send_p95_ms + (p.send_p95_ci_ms or 0.0) for p in curve]
+    ax.fill_between(
+        [p.rate_per_s for p in curve],
+        lo,
+        hi,
+        color="tab:blue",
+        alpha=0.15,
+        label="95 % interval of the prediction",
+    )
+    rates = sorted({m.rate_per_s for m in result.measured})
+    means, err_lo, err_hi, colors = [], [], [], []
+    for rate in rates:
+        values = [
+            m.send_p95_ms
+            for m in result.measured
+            if m.rate_per_s == rate and m.send_p95_ms is not None
+        ]
+        if not values:
+            means.append(math.nan)
+            err_lo.append(0.0)
+            err_hi.append(0.0)
+        else:
+            mean = sum(values) / len(values)
+            means.append(mean)
+            err_lo.append(mean - min(values))
+            err_hi.append(max(values) - mean)
+        held = sum(m.held for m in result.measured if m.rate_per_s == rate) * 2 > len(
+            [m for m in result.measured if m.rate_per_s == rate]
+        )
+        colors.append("tab:green" if held else "tab:red")
+    ax.errorbar(rates, means, yerr=[err_lo, err_hi], fmt="none", ecolor="black", capsize=4)
+    ax.scatter(
+        rates,
+        means,
+        c=colors,
+        zorder=3,
+        label="measured send p95 (range over repeats; red: an SLO broke)",
+    )
+    ax.axvline(
+        result.predicted_knee,
+        color="tab:blue",
+        linestyle="--",
+        label=f"predicted knee {result.predicted_knee:.2f}/s",
+    )
+    if result.measured_knee is not None:
+        ax.axvline(
+            result.measured_knee,
+            color="black",
+            linestyle=":",
+            label=f"measured knee {result.measured_knee:.2f}/s",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("offered packages per second")
+    ax.set_ylabel("send p95 latency from schedule (ms)")
+    ax.set_title("twin: predicted vs measured")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

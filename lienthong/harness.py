@@ -1,0 +1,282 @@
+"""Run a load test as real processes: an optional embedded gateway and Locust (local or master
+plus workers), then read what they judged.
+
+This module never imports locust: Locust runs in its own processes (``python -m locust -f
+loadtest/locustfile.py``), so its gevent monkey-patching stays there.
+
+    outcome = run_load(LoadRequest(scenario=Path("scenarios/smoke.toml"), embedded=True,
+                                   out=Path("out/load-smoke")))
+    outcome.summary["ok"], outcome.exit_code
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from lienthong.errors import LienthongError
+from lienthong.paths import ROOT
+from lienthong.scenario import Scenario, load_scenario
+
+__all__ = ["HarnessError", "LoadOutcome", "LoadRequest", "embedded_gateway", "run_load"]
+
+LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
+_LIMIT_MARGIN_S = 60.0  # beyond duration + drain before Locust is stopped from outside
+
+
+class HarnessError(LienthongError):
+    """The load test could not run (a process failed to start, or ended without a verdict)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadRequest:
+    """One load-test run; exactly one of ``target`` (with ``credentials``) or ``embedded``."""
+
+    scenario: Path
+    out: Path
+    overrides: tuple[str, ...] = ()
+    target: str | None = None
+    credentials: Path | None = None
+    embedded: bool = False
+    speedup: float | None = None
+    rate_per_s: float | None = None
+    duration_s: float | None = None
+    processes: int = 1  # load-generator processes; > 1 runs Locust distributed
+    seed: int | None = None
+    gateway_settings: tuple[str, ...] = ()  # extra GatewayConfig key=value for --embedded
+    cpus_gateway: frozenset[int] | None = None  # pin the embedded gateway to these CPUs
+    cpus_load: frozenset[int] | None = None  # pin the load generator to these CPUs
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadOutcome:
+    exit_code: int  # 0 every SLO held, 1 an SLO broke
+    summary: dict[str, Any]
+    out: Path
+    gateway_metrics: str | None  # /metrics of the embedded gateway at the end, if any
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _check(request: LoadRequest) -> Scenario:
+    if request.embedded == (request.target is not None):
+        raise HarnessError("expected exactly one of --embedded or --target URL")
+    if request.target is not None and request.credentials is None:
+        raise HarnessError(f"--target {request.target}: expected --credentials FILE as well")
+    if request.credentials is not None and not request.credentials.is_file():
+        raise HarnessError(f"--credentials {request.credentials}: expected an existing file")
+    if request.processes < 1:
+        raise HarnessError(f"--processes = {request.processes}: expected an integer ≥ 1")
+    return load_scenario(request.scenario, overrides=request.overrides)
+
+
+@contextlib.contextmanager
+def embedded_gateway(
+    scenario: Scenario,
+    *,
+    settings: Sequence[str] = (),
+    cpus: frozenset[int] | None = None,
+    log: Path | None = None,
+) -> Iterator[Any]:
+    """A reference gateway configured as the scenario's hub, on a free loopback port, with a
+    temporary store; stopped (SIGTERM) and removed on exit."""
+    from gateway import GatewayConfig, GatewayProcess
+
+    with tempfile.TemporaryDirectory(prefix="lienthong-hub-") as tmp:
+        config = GatewayConfig.from_scenario_hub(
+            scenario.hub,
+            port=0,
+            db=Path(tmp) / "hub.db",
+            topology=scenario.topology.directory,
+            access_log=None,
+        ).with_settings(settings)
+        process = GatewayProcess(config, stderr=log)
+        process.start()
+        try:
+            if cpus is not None:
+                os.sched_setaffinity(process.pid, cpus)
+            yield process
+        finally:
+            process.stop()
+
+
+def run_load(
+    request: LoadRequest, *, progress: Callable[[float, float], None] | None = None
+) -> LoadOutcome:
+    """Run the load test; returns Locust's verdict and summary. Raises HarnessError/ScenarioError."""
+    scenario = _check(request)
+    request.out.mkdir(parents=True, exist_ok=True)
+    if request.embedded:
+        with embedded_gateway(
+            scenario,
+            settings=request.gateway_settings,
+            cpus=request.cpus_gateway,
+            log=request.out / "gateway.log",
+        ) as gw:
+            outcome = _run_locust(request, scenario, gw.url, gw.credentials, progress)
+            metrics = _scrape(gw.url)
+            return dataclasses.replace(outcome, gateway_metrics=metrics)
+    assert request.target is not None
+    assert request.credentials is not None
+    return _run_locust(request, scenario, request.target, request.credentials, progress)
+
+
+def _scrape(url: str) -> str | None:
+    import httpx
+
+    try:
+        return httpx.get(url.rstrip("/") + "/metrics", timeout=10.0).text
+    except httpx.HTTPError:
+        return None
+
+
+def _run_locust(
+    request: LoadRequest,
+    scenario: Scenario,
+    host: str,
+    credentials: Path,
+    progress: Callable[[float, float], None] | None,
+) -> LoadOutcome:
+    out = request.out
+    summary_path = out / "summary.json"
+    summary_path.unlink(missing_ok=True)
+    duration = request.duration_s if request.duration_s is not None else scenario.load.duration_s
+    speedup = request.speedup if request.speedup is not None else scenario.load.speedup
+    drain = 3.0 * scenario.polling.interval_s / speedup + 30.0  # as loadtest/_run.py
+    limit = duration + drain + _LIMIT_MARGIN_S
+    ours = [
+        "--scenario",
+        str(request.scenario),
+        "--credentials",
+        str(credentials),
+        "--duration",
+        f"{duration}s",
+    ]
+    for pair in request.overrides:
+        ours += ["--set", pair]
+    if request.speedup is not None:
+        ours += ["--speedup", str(request.speedup)]
+    if request.rate_per_s is not None:
+        ours += ["--rate", str(request.rate_per_s)]
+    if request.seed is not None:
+        ours += ["--lt-seed", str(request.seed)]
+    ours += ["--lt-processes", str(request.processes), "--lt-out", str(out)]
+    base = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--host",
+        host,
+        "--skip-log-setup",
+    ]
+    users = [
+        "--headless",
+        "-u",
+        str(request.processes),
+        "-r",
+        str(request.processes),
+        "-t",
+        f"{int(limit)}s",
+        "--only-summary",
+    ]
+    reports = ["--csv", str(out / "locust"), "--html", str(out / "locust.html")]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    procs: list[subprocess.Popen[bytes]] = []
+    log = open(out / "locust.log", "wb")  # noqa: SIM115 - closed below, after every process ended
+    try:
+        if request.processes == 1:
+            procs.append(_spawn([*base, *users, *reports, *ours], env, log, request.cpus_load))
+        else:
+            port = _free_port()
+            master = [
+                *base,
+                *users,
+                *reports,
+                "--master",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                str(request.processes),
+                *ours,
+            ]
+            procs.append(_spawn(master, env, log, request.cpus_load))
+            for _ in range(request.processes):
+                worker = [
+                    *base,
+                    "--worker",
+                    "--master-host",
+                    "127.0.0.1",
+                    "--master-port",
+                    str(port),
+                    *ours,
+                ]
+                procs.append(_spawn(worker, env, log, request.cpus_load))
+        started = time.monotonic()
+        while procs[0].poll() is None:
+            elapsed = time.monotonic() - started
+            if progress is not None:
+                progress(min(elapsed, duration), duration)
+            if elapsed > limit + 30.0:
+                procs[0].kill()  # Locust overran its own time limit: stop it from outside
+                break
+            time.sleep(0.25)
+        code = _wait_all(procs)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        log.close()
+    if not summary_path.exists():
+        tail = (
+            (out / "locust.log")
+            .read_text(encoding="utf-8", errors="replace")
+            .strip()
+            .splitlines()[-8:]
+        )
+        raise HarnessError(
+            f"Locust ended (exit {code}) without a verdict; see {out / 'locust.log'}: "
+            + " | ".join(tail)
+        )
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    return LoadOutcome(0 if summary["ok"] else 1, summary, out, None)
+
+
+def _spawn(
+    argv: list[str], env: dict[str, str], log: Any, cpus: frozenset[int] | None
+) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
+    if cpus is not None:
+        os.sched_setaffinity(proc.pid, cpus)
+    return proc
+
+
+def _wait_all(procs: list[subprocess.Popen[bytes]]) -> int:
+    code = procs[0].wait()
+    for p in procs[1:]:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return int(code)

@@ -1,0 +1,343 @@
+"""The digital twin: the simulation's knee for a hub we can measure, against the measured knee.
+
+Both sides see the same situation: the scenario with the hub's calibration included, played at
+constant package rates (``--rate``) for the same duration. The measured side steps the open-model
+load up with repeats until an SLO breaks, then bisects between the last rate that held and the
+first that broke. The predicted side simulates the same rates. Only SLOs both sides measure are
+judged: per-operation latency, refusals and achieved rate (delivery and status round-trip
+latency, hub transit and utilisation are not visible to a load test, and are switched off).
+
+    result = run_twin(TwinRequest(scenario=Path("scenarios/smoke.toml"), ...))
+    result.knee_ratio, result.ok
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lienthong.errors import LienthongError
+from lienthong.harness import LoadRequest, run_load
+from lienthong.scenario import Scenario, compress, load_scenario
+
+__all__ = [
+    "TWIN_SLO_OFF",
+    "Measured",
+    "Predicted",
+    "TwinError",
+    "TwinResult",
+    "run_twin",
+    "twin_scenario_file",
+]
+
+# SLOs a load test cannot see: off on both sides so both judge the same thing.
+TWIN_SLO_OFF = (
+    "slo.hub_transit_p95_s=off",
+    "slo.delivery_p95_s=off",
+    "slo.status_roundtrip_p95_s=off",
+    "slo.max_utilisation=off",
+    "slo.max_giveup_ratio=off",
+)
+
+
+class TwinError(LienthongError):
+    """The twin could not be run (say what to change)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    rate_per_s: float
+    repeat: int
+    held: bool
+    broken: tuple[str, ...]
+    send_p95_ms: float | None
+    achieved_ratio: float
+    late_ratio: float
+    lost: int  # accepted items neither fetched nor held by the hub: must stay 0
+    summary: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Predicted:
+    rate_per_s: float
+    held: bool
+    broken: tuple[str, ...]
+    send_p95_ms: float | None
+    send_p95_ci_ms: float | None  # half-width of the 95 % interval across replications
+    bottleneck: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TwinResult:
+    scenario: str
+    calibration: str
+    measured: tuple[Measured, ...]
+    predicted: tuple[Predicted, ...]
+    curve: tuple[Predicted, ...]  # the prediction on a finer grid, for the plot
+    measured_knee: float | None  # packages/s: the largest rate at which every SLO held
+    measured_break: float | None  # the smallest rate at which one broke
+    predicted_knee: float
+    knee_tolerance: float
+    latency_tolerance: float
+    # (rate, measured p95, predicted p95, relative error) below the measured knee
+    latency_errors: tuple[tuple[float, float, float, float], ...]
+    # The rate at which the load generator fell behind its schedule before the hub broke: the
+    # measured knee is then only known to be above the last rate that held.
+    generator_limited_at: float | None = None
+
+    @property
+    def knee_ratio(self) -> float | None:
+        return None if not self.measured_knee else self.predicted_knee / self.measured_knee
+
+    @property
+    def knee_ok(self) -> bool:
+        if self.generator_limited_at is not None and self.measured_break is None:
+            return False  # inconclusive: the hub never broke before the load generator did
+        return self.knee_ratio is not None and abs(self.knee_ratio - 1.0) <= self.knee_tolerance
+
+    @property
+    def latency_ok(self) -> bool:
+        return all(abs(err) <= self.latency_tolerance for *_, err in self.latency_errors)
+
+    @property
+    def ok(self) -> bool:
+        return self.knee_ok and self.latency_ok
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.update(
+            knee_ratio=self.knee_ratio, knee_ok=self.knee_ok, latency_ok=self.latency_ok, ok=self.ok
+        )
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class TwinRequest:
+    scenario: Path
+    calibration: Path
+    out: Path
+    url: str
+    credentials: Path
+    overrides: tuple[str, ...] = ()
+    step_duration_s: float = 20.0
+    repeats: int = 3
+    refine: int = 2  # bisection rounds between the last rate that held and the first that broke
+    fractions: tuple[float, ...] = (0.3, 0.55, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5)
+    extend: int = 4  # further steps (×1.4 each) when nothing broke by the last fraction
+    knee_tolerance: float = 0.15
+    latency_tolerance: float = 0.25
+    replications: int = 3
+    cpus_load: frozenset[int] | None = None
+    seed: int | None = None
+
+
+def twin_scenario_file(scenario: Path, calibration: Path, out: Path) -> Path:
+    """A scenario file that is ``scenario`` with the calibrated hub included over it."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "twin-scenario.toml"
+    path.write_text(
+        "# The scenario the twin plays: the given one with the hub's calibration over it.\n"
+        f"include = [{json.dumps(str(scenario.resolve()))}, {json.dumps(str(calibration.resolve()))}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _wall(s: Scenario, rate: float, duration_s: float) -> Scenario:
+    return compress(
+        s,
+        speedup=s.load.speedup,
+        start_at_s=s.load.start_at_s,
+        duration_s=duration_s,
+        rate_per_s=rate,
+    )
+
+
+def _predict(
+    s: Scenario, rate: float, duration_s: float, replications: int, seed: int
+) -> Predicted:
+    import sim
+
+    results = sim.run(
+        _wall(s, rate, duration_s), replications=replications, seed=seed, processes=None
+    )
+    p95 = results.metric("operations.send.p95_ms")
+    half = p95.half_width()
+    return Predicted(
+        rate_per_s=rate,
+        held=results.passed,
+        broken=tuple(v.slo for v in results.failed),
+        send_p95_ms=p95.mean if math.isfinite(p95.mean) else None,
+        send_p95_ci_ms=half if math.isfinite(half) else None,
+        bottleneck=results.bottleneck()[0],
+    )
+
+
+def predicted_knee(
+    s: Scenario, *, duration_s: float, guess: float, replications: int, seed: int
+) -> float:
+    """The simulation's largest package rate meeting every SLO (sim.knee on the wall clock)."""
+    import sim
+
+    base = _wall(s, guess, duration_s)
+    try:
+        result = sim.knee(base, window=False, tolerance=0.03, replications=replications, seed=seed)
+    except sim.KneeError as exc:
+        raise TwinError(
+            f"the simulation found no knee near {guess:.3g} packages/s: {exc}"
+        ) from None
+    return float(result.knee) * guess
+
+
+def run_twin(
+    request: TwinRequest,
+    *,
+    guess_per_s: float,
+    on_measured: Callable[[Measured], None] | None = None,
+) -> TwinResult:
+    """Measure the knee, predict it, compare (see the module docstring)."""
+    scenario_file = twin_scenario_file(request.scenario, request.calibration, request.out)
+    overrides = (*request.overrides, *TWIN_SLO_OFF)
+    s = load_scenario(scenario_file, overrides=overrides)
+    seed = request.seed if request.seed is not None else s.run.seed
+    knee_pred = predicted_knee(
+        s,
+        duration_s=request.step_duration_s,
+        guess=guess_per_s,
+        replications=request.replications,
+        seed=seed,
+    )
+    measured: list[Measured] = []
+
+    max_late = s.slo.max_late_ratio if s.slo.max_late_ratio is not None else 0.01
+    generator_limit: list[float] = []
+
+    def step(rate: float) -> bool | None:
+        """True: the majority of the repeats held; False: broke; None: the load generator
+        could not keep up (its late starts make the step a measure of itself, not the hub)."""
+        held = late = 0
+        for repeat in range(request.repeats):
+            m = _measure(request, scenario_file, overrides, rate, repeat, seed)
+            measured.append(m)
+            if on_measured is not None:
+                on_measured(m)
+            held += m.held
+            late += m.late_ratio > max_late
+        if late * 2 > request.repeats:
+            generator_limit.append(rate)
+            return None
+        return held * 2 > request.repeats
+
+    last_held: float | None = None
+    first_broke: float | None = None
+    rates = [knee_pred * f for f in request.fractions]
+    rates += [rates[-1] * 1.4**k for k in range(1, request.extend + 1)]
+    for rate in rates:
+        verdict = step(rate)
+        if verdict is None:
+            break
+        if verdict:
+            last_held = rate
+        else:
+            first_broke = rate
+            break
+    if first_broke is not None and last_held is not None:
+        lo, hi = last_held, first_broke
+        for _ in range(request.refine):
+            mid = (lo + hi) / 2.0
+            verdict = step(mid)
+            if verdict is None:
+                break
+            if verdict:
+                lo = mid
+            else:
+                hi = mid
+        last_held, first_broke = lo, hi
+    tried = sorted({m.rate_per_s for m in measured})
+    predicted = tuple(
+        _predict(s, r, request.step_duration_s, request.replications, seed) for r in tried
+    )
+    lo_r = min([*tried, knee_pred]) * 0.5
+    hi_r = max([*tried, knee_pred]) * 1.05
+    curve = tuple(
+        _predict(s, float(r), request.step_duration_s, request.replications, seed)
+        for r in np.linspace(lo_r, hi_r, 12)
+    )
+    errors = []
+    for p in predicted:
+        if last_held is None or p.rate_per_s > last_held or p.send_p95_ms is None:
+            continue
+        values = [
+            m.send_p95_ms
+            for m in measured
+            if m.rate_per_s == p.rate_per_s and m.send_p95_ms is not None
+        ]
+        if values:
+            mean = float(np.mean(values))
+            errors.append((p.rate_per_s, mean, p.send_p95_ms, (p.send_p95_ms - mean) / mean))
+    return TwinResult(
+        scenario=str(request.scenario),
+        calibration=str(request.calibration),
+        measured=tuple(measured),
+        predicted=predicted,
+        curve=curve,
+        measured_knee=last_held,
+        measured_break=first_broke,
+        predicted_knee=knee_pred,
+        knee_tolerance=request.knee_tolerance,
+        latency_tolerance=request.latency_tolerance,
+        latency_errors=tuple(errors),
+        generator_limited_at=generator_limit[0] if generator_limit else None,
+    )
+
+
+def _measure(
+    request: TwinRequest,
+    scenario_file: Path,
+    overrides: Sequence[str],
+    rate: float,
+    repeat: int,
+    seed: int,
+) -> Measured:
+    out = request.out / f"rate-{rate:.3f}-{repeat}"
+    outcome = run_load(
+        LoadRequest(
+            scenario=scenario_file,
+            out=out,
+            overrides=tuple(overrides),
+            target=request.url,
+            credentials=request.credentials,
+            rate_per_s=rate,
+            duration_s=request.step_duration_s,
+            seed=seed + 1000 * repeat,
+            cpus_load=request.cpus_load,
+        )
+    )
+    s = outcome.summary
+    verdicts = s["verdicts"]
+    # A late start is the load generator's failing, not the hub's; reconciliation is not an SLO
+    # (and the simulation cannot lose anything): both are reported beside the verdict.
+    broken = tuple(
+        v["name"]
+        for v in verdicts
+        if not v["ok"] and v["name"] not in ("slo.max_late_ratio", "reconciliation")
+    )
+    planned = max(s["offered"]["planned"], 1)
+    send = s["operations"].get("send", {})
+    return Measured(
+        rate_per_s=rate,
+        repeat=repeat,
+        held=not broken,
+        broken=broken,
+        send_p95_ms=send.get("p95_ms"),
+        achieved_ratio=send.get("ok", 0) / planned,
+        late_ratio=s["offered"]["late"] / planned,
+        lost=int(s["reconciliation"].get("lost", 0)),
+        summary=str(out / "summary.json"),
+    )

@@ -1,0 +1,298 @@
+"""The agencies of one load-generator process, playing the scenario against a hub.
+
+Senders are an open process: each package goes out at its scheduled time whether or not
+earlier ones were answered (a bounded pool of greenlets; one that cannot start on time is
+counted late, never dropped). Recipients poll at their (compressed) interval, fetch, acknowledge
+and answer with status messages; senders poll for the statuses. After the run's duration no new
+package or delayed status is started, and the pollers drain what the hub still holds so the
+reconciliation can account for every accepted package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import gevent
+import gevent.pool
+import numpy as np
+
+from edxml import EnvelopeError, Package, StatusMessage, parse
+from lienthong.scenario import Scenario
+from loadtest._log import FAILED, OK, RunLog
+from loadtest._packages import PackageFactory, status_key
+from loadtest._plan import Arrival, plan_arrivals, senders_of
+from loadtest._reconcile import Ledger
+from loadtest._wire import Reply, Wire
+
+__all__ = ["Assignment", "Driver"]
+
+_EDOC = {"servicetype": "eDoc", "messagetype": "edoc"}
+_STATUS = {"servicetype": "eDoc", "messagetype": "status"}
+_DRAIN_POLL_S = 1.0  # while draining, poll at least this often
+_QUIET_ROUNDS = 2  # empty poll rounds in a row, after the run, before the hub is asked
+_DRAIN_CONCURRENCY = 8  # polls in flight at once while draining
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Which share of the agencies this process plays, and when the run starts (epoch s)."""
+
+    index: int
+    count: int
+    t0_s: float
+
+
+class Driver:
+    def __init__(
+        self,
+        *,
+        wall: Scenario,
+        wire: Wire,
+        assignment: Assignment,
+        seed: int,
+        run_tag: str,
+        log: RunLog,
+        ledger: Ledger,
+        max_in_flight: int,
+        drain_timeout_s: float,
+    ) -> None:
+        self.wall = wall
+        self.wire = wire
+        self.log = log
+        self.ledger = ledger
+        self.codes = tuple(a.code for a in wall.topology.agencies)
+        self.mine = senders_of(assignment.index, assignment.count, len(self.codes))
+        self.arrivals = plan_arrivals(wall, seed=seed, senders=self.mine)
+        self.factory = PackageFactory(run_tag=run_tag, seed=seed)
+        self.t0 = assignment.t0_s
+        self.end = self.t0 + wall.run.horizon_s
+        self.deadline = self.end + drain_timeout_s
+        self.late_s = wall.load.late_after_ms / 1000.0
+        self.backoff_s = wall.hub.retry.backoff_s
+        self.pool = gevent.pool.Pool(max_in_flight)
+        self.timers = gevent.pool.Group()
+        self._decisions = {i: np.random.default_rng([seed, 7, i]) for i in self.mine}
+        self._answered: set[tuple[str, str]] = set()
+        self._cancelled_statuses = 0
+
+    # -- the run -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Play the whole run; returns after the drain (or its timeout)."""
+        self.log.planned += len(self.arrivals)
+        gevent.sleep(max(0.0, self.t0 - time.time()))
+        cpu0 = time.process_time()
+        pollers = gevent.pool.Group()
+        if self.wall.polling.enabled:
+            for i in self.mine:
+                pollers.spawn(self._poll_loop, i, "edoc")
+                pollers.spawn(self._poll_loop, i, "status")
+        self._send_all()
+        gevent.sleep(max(0.0, self.end - time.time()))
+        self.log.cpu_s += time.process_time() - cpu0
+        self.log.in_flight_at_end += len(self.pool) + len(self.timers) + self._cancelled_statuses
+        self.timers.kill(block=False)  # delayed statuses not yet started: reported, not sent
+        pollers.join(timeout=max(0.0, self.deadline - time.time()))
+        self.pool.join(timeout=max(0.0, self.deadline - time.time()))
+        if self.wall.polling.enabled:
+            self._drain()
+        pollers.kill(block=False)
+        self.pool.kill(block=False)
+
+    def _drain(self) -> None:
+        """Fetch what the hub still holds until it holds nothing for my agencies.
+
+        Quiet rounds alone are not enough: a recipient that fetches late sends its 01 to a
+        sender that may already have gone quiet (here or in another process). So after a quiet
+        spell the hub's own counts decide; while it still lists anything, draining goes on.
+        """
+        step = min(self.wall.polling.interval_s, _DRAIN_POLL_S)
+        self.wire.prefix = "drain."  # the drain is the harness's check, not offered load
+        while True:
+            quiet = 0
+            while quiet < _QUIET_ROUNDS and time.time() < self.deadline:
+                found = self._poll_round()
+                quiet = quiet + 1 if found == 0 and not len(self.pool) else 0
+                gevent.sleep(step)
+            gevent.sleep(step)  # the last statuses of other processes' recipients
+            edoc, status, unknown = self._counts()
+            if edoc + status == 0 or time.time() >= self.deadline:
+                self.ledger.waiting_deliveries += edoc
+                self.ledger.waiting_statuses += status
+                self.ledger.unknown_waiting += unknown
+                return
+
+    def _poll_round(self) -> int:
+        """One poll of every list of my agencies (a few at a time); how many items were found."""
+        group = gevent.pool.Pool(_DRAIN_CONCURRENCY)
+        now = time.time()
+        jobs = [
+            group.spawn(self._poll, i, kind, now) for i in self.mine for kind in ("edoc", "status")
+        ]
+        group.join()
+        return sum(int(job.value or 0) for job in jobs)
+
+    def _counts(self) -> tuple[int, int, int]:
+        """(deliveries, statuses, unreadable counts) the hub still lists for my agencies."""
+        edoc = status = unknown = 0
+        for i in self.mine:
+            for operation, kind in (("countReceiveEdoc", "edoc"), ("countReceiveStatus", "status")):
+                reply = self.wire.call(
+                    "count", operation, self.codes[i], {}, scheduled_s=time.time()
+                )
+                data = reply.answer.data if reply.answer is not None else None
+                count = data.get("count") if isinstance(data, dict) else None
+                if reply.outcome != OK or not isinstance(count, int):
+                    unknown += 1
+                elif kind == "edoc":
+                    edoc += count
+                else:
+                    status += count
+        return edoc, status, unknown
+
+    def _send_all(self) -> None:
+        for arrival in self.arrivals:
+            due = self.t0 + arrival.at_s
+            wait = due - time.time()
+            if wait > 0:
+                gevent.sleep(wait)
+            self.pool.spawn(self._send_package, arrival, due)  # blocks while the pool is full
+
+    def _send_package(self, a: Arrival, due: float) -> None:
+        started = time.time()
+        if started - due > self.late_s:
+            self.log.op("send").late += 1
+        self.log.issued += 1
+        sender = self.codes[a.sender]
+        recipients = tuple(self.codes[r] for r in a.recipients)
+        document_id, data = self.factory.package(
+            sender=sender,
+            recipients=recipients,
+            seq=a.seq,
+            attachments_kb=a.attachments_kb,
+            priority=a.priority,
+            now=_local(started),
+        )
+        if self._deliver("send", sender, _EDOC, data, due):
+            self.ledger.accepted.append((document_id, sender, recipients))
+
+    def _deliver(
+        self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
+    ) -> bool:
+        """sendEdoc with the clients' retry schedule (sped up); True once accepted."""
+        for attempt in range(len(self.backoff_s) + 1):
+            reply = self.wire.call(op, "sendEdoc", agency, params, scheduled_s=due, upload=data)
+            if reply.outcome == OK:
+                return True
+            if reply.business_error or attempt == len(self.backoff_s):
+                break  # clients never retry a business error (VXP-API.md)
+            due = time.time() + self.backoff_s[attempt]
+            if due > self.end:
+                self.log.in_flight_at_end += 1  # its retry falls after the run: not a give-up
+                return False
+            gevent.sleep(self.backoff_s[attempt])
+        self.log.gave_up += 1
+        return False
+
+    # -- recipients ----------------------------------------------------------------------
+
+    def _poll_loop(self, i: int, kind: str) -> None:
+        """Poll at the (sped-up) interval from a random phase until the run ends."""
+        interval = self.wall.polling.interval_s
+        tick = self.t0 + float(self._decisions[i].uniform(0.0, interval))
+        while tick < self.end:
+            wait = tick - time.time()
+            if wait > 0:
+                gevent.sleep(wait)
+            self._poll(i, kind, tick)
+            tick = max(tick + interval, time.time())
+
+    def _poll(self, i: int, kind: str, due: float) -> int:
+        me = self.codes[i]
+        listed = self.wire.call(
+            "list", "getReceivedEdocList", me, _EDOC if kind == "edoc" else _STATUS, scheduled_s=due
+        )
+        if listed.outcome != OK:
+            return 1  # not known to be empty
+        items = listed.items()
+        for item in items:
+            doc = str(item.get("docId", ""))
+            fetched = self.wire.call(
+                "fetch", "getEdoc", me, {"docId": doc}, scheduled_s=time.time()
+            )
+            if fetched.outcome != OK:
+                continue  # stays listed until acknowledged: fetched again next poll
+            message = self._read(fetched)
+            if message is None:
+                continue
+            acked = self.wire.call(
+                "ack", "updateStatus", me, {"docId": doc, "status": "done"}, scheduled_s=time.time()
+            )
+            if isinstance(message, Package):
+                self.ledger.fetched.append((message.document_id, me, message.recipients))
+                if acked.outcome == OK:
+                    self._answer(i, message)
+            else:
+                key = status_key(message.document_id, message.sender.organ_id, message.status_code)
+                self.ledger.statuses_fetched.append((key, me, message.notify))
+        return len(items)
+
+    def _read(self, reply: Reply) -> Package | StatusMessage | None:
+        try:
+            return parse(reply.edxml())
+        except (EnvelopeError, ValueError) as exc:
+            # Answered, but not a readable package: the fetch just logged (no greenlet switch
+            # since) becomes a failure, and the reason is kept.
+            self.log.op("fetch").outcome[-1] = FAILED
+            self.log.corrupt.append(str(exc)[:200])
+            return None
+
+    def _answer(self, i: int, package: Package) -> None:
+        """Status messages as the scenario says: 01 at once, the rest after their delays."""
+        statuses = self.wall.statuses
+        key = (package.document_id, self.codes[i])
+        if not statuses.enabled or key in self._answered:
+            return
+        self._answered.add(key)
+        if statuses.arrived_01:
+            self._send_status(i, package, "01", time.time())
+        rng = self._decisions[i]
+        if rng.random() < statuses.refuse_02.probability:
+            self._later(i, package, ("02",), statuses.refuse_02.delay_s.sample(rng))
+            return
+        if rng.random() >= statuses.register_03_05.probability:
+            return
+        at = statuses.register_03_05.delay_s.sample(rng)
+        self._later(i, package, ("03", "05"), at)
+        if rng.random() < statuses.assign_04.probability:
+            at += statuses.assign_04.delay_s.sample(rng)
+            self._later(i, package, ("04",), at)
+        if rng.random() < statuses.complete_06.probability:
+            at += statuses.complete_06.delay_s.sample(rng)
+            self._later(i, package, ("06",), at)
+
+    def _later(self, i: int, package: Package, codes: tuple[str, ...], delay_s: float) -> None:
+        due = time.time() + delay_s
+        if due >= self.end:
+            self._cancelled_statuses += len(codes)  # due after the run: in flight at its end
+            return
+        for code in codes:
+            self.timers.add(gevent.spawn_later(delay_s, self._send_status, i, package, code, due))
+
+    def _send_status(self, i: int, package: Package, code: str, due: float) -> None:
+        # Once it starts, a status is sent to the end: the hub may accept it at any moment, so
+        # killing it half-way would lose the sender's record of something the hub delivers.
+        self.timers.discard(gevent.getcurrent())
+        me = self.codes[i]
+        key, data = self.factory.status(
+            sender=me, answering=package, code=code, now=_local(time.time())
+        )
+        if self._deliver("status", me, _STATUS, data, due):
+            self.ledger.statuses_sent.append((key, package.sender))
+
+
+def _local(epoch_s: float) -> dt.datetime:
+    """Vietnam local time (UTC+7), as edXML timestamps carry it."""
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=7)

@@ -1,0 +1,216 @@
+"""Nothing lost: every accepted package reached every recipient, and nobody else.
+
+Senders record what the hub accepted; recipients record what they fetched (read from the fetched
+edXML itself, not from the hub's list). Status messages are reconciled the same way against the
+senders they answer. Records are plain tuples so they travel between Locust processes as-is.
+
+Pure: never imports locust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Ledger", "Reconciliation", "reconcile"]
+
+_SHOWN = 20  # problems listed by name; the counts are always complete
+
+
+@dataclass
+class Ledger:
+    """What one load-generator process saw. Merge ledgers with ``+=``."""
+
+    # (document_id, sender code, recipient codes) for every package the hub accepted
+    accepted: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    # (document_id, fetching agency code, recipient codes named in the fetched package)
+    fetched: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    # (status key, code of the party it notifies) for every status the hub accepted
+    statuses_sent: list[tuple[str, str]] = field(default_factory=list)
+    # (status key, fetching agency code)
+    # (status key, fetching agency, the agency the status itself says to notify)
+    statuses_fetched: list[tuple[str, str, str]] = field(default_factory=list)
+    # what the hub still listed for the agencies after the drain: queued, not lost
+    waiting_deliveries: int = 0
+    waiting_statuses: int = 0
+    unknown_waiting: int = 0  # agencies whose count could not be read
+
+    def __iadd__(self, other: Ledger) -> Ledger:
+        self.accepted += other.accepted
+        self.fetched += other.fetched
+        self.statuses_sent += other.statuses_sent
+        self.statuses_fetched += other.statuses_fetched
+        self.waiting_deliveries += other.waiting_deliveries
+        self.waiting_statuses += other.waiting_statuses
+        self.unknown_waiting += other.unknown_waiting
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "waiting": [self.waiting_deliveries, self.waiting_statuses, self.unknown_waiting],
+            "accepted": [[d, s, list(r)] for d, s, r in self.accepted],
+            "fetched": [[d, a, list(r)] for d, a, r in self.fetched],
+            "statuses_sent": [list(x) for x in self.statuses_sent],
+            "statuses_fetched": [list(x) for x in self.statuses_fetched],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Ledger:
+        waiting, statuses_waiting, unknown = data["waiting"]
+        return cls(
+            waiting_deliveries=int(waiting),
+            waiting_statuses=int(statuses_waiting),
+            unknown_waiting=int(unknown),
+            accepted=[(str(d), str(s), tuple(str(x) for x in r)) for d, s, r in data["accepted"]],
+            fetched=[(str(d), str(a), tuple(str(x) for x in r)) for d, a, r in data["fetched"]],
+            statuses_sent=[(str(k), str(a)) for k, a in data["statuses_sent"]],
+            statuses_fetched=[(str(k), str(a), str(n)) for k, a, n in data["statuses_fetched"]],
+        )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    expected_deliveries: int
+    delivered: int
+    missing: int
+    wrong_recipient: int
+    unknown_fetched: int
+    duplicates: int
+    statuses_expected: int
+    statuses_delivered: int
+    statuses_missing: int
+    statuses_wrong: int
+    # Fetched statuses their sender never recorded as accepted: an answer lost after the hub
+    # stored it, or a leftover of an earlier run on a shared hub. Reported, not a failure.
+    statuses_unknown: int
+    waiting_deliveries: int  # still listed by the hub after the drain
+    waiting_statuses: int
+    unknown_waiting: int
+    examples: tuple[str, ...]
+
+    @property
+    def lost(self) -> int:
+        """Missing items beyond what the hub still lists: neither fetched nor held any more."""
+        return max(0, self.missing - self.waiting_deliveries) + max(
+            0, self.statuses_missing - self.waiting_statuses
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.missing or self.wrong_recipient or self.statuses_missing or self.statuses_wrong
+        )
+
+    def problems(self) -> list[str]:
+        """One line per kind of loss or misdelivery (empty when all is well)."""
+        out = []
+        if self.lost:
+            out.append(
+                f"{self.lost} accepted items lost: neither fetched nor still held by the hub"
+            )
+        queued = self.waiting_deliveries + self.waiting_statuses
+        if (self.missing or self.statuses_missing) and queued:
+            out.append(
+                f"{self.missing} deliveries and {self.statuses_missing} statuses not fetched when the "
+                f"drain ended; the hub still lists {queued} (queued, not lost: it did not drain in time)"
+            )
+        elif self.missing or self.statuses_missing:
+            out.append(
+                f"{self.missing} of {self.expected_deliveries} accepted deliveries and "
+                f"{self.statuses_missing} of {self.statuses_expected} statuses never fetched"
+            )
+        if self.unknown_waiting:
+            out.append(f"{self.unknown_waiting} waiting counts could not be read after the drain")
+        if self.wrong_recipient:
+            out.append(
+                f"{self.wrong_recipient} deliveries fetched by an agency the package was not addressed to"
+            )
+        if self.statuses_wrong:
+            out.append(f"{self.statuses_wrong} statuses fetched by an agency they do not notify")
+        return out
+
+    def notes(self) -> list[str]:
+        """What was fetched without its sender knowing it was accepted (not a loss)."""
+        out = []
+        if self.unknown_fetched:
+            out.append(
+                f"{self.unknown_fetched} fetched packages their sender never saw accepted (a lost answer, or an earlier run's leftovers)"
+            )
+        if self.statuses_unknown:
+            out.append(f"{self.statuses_unknown} fetched statuses their sender never saw accepted")
+        return out
+
+
+def reconcile(ledger: Ledger) -> Reconciliation:
+    """Compare what senders had accepted with what recipients fetched."""
+    expected: dict[tuple[str, str], None] = {}
+    addressed: dict[str, frozenset[str]] = {}
+    for doc, _sender, recipients in ledger.accepted:
+        addressed[doc] = frozenset(recipients)
+        for r in recipients:
+            expected[(doc, r)] = None
+    seen: set[tuple[str, str]] = set()
+    wrong = unknown = duplicates = 0
+    examples: list[str] = []
+    for doc, agency, named in ledger.fetched:
+        pair = (doc, agency)
+        if pair in seen:
+            duplicates += 1  # at-least-once delivery allows repeats; they are not losses
+            continue
+        seen.add(pair)
+        if doc not in addressed:
+            unknown += 1
+            _note(examples, f"{doc} fetched by {agency} but never accepted from a sender")
+        elif agency not in addressed[doc] or agency not in named:
+            wrong += 1
+            _note(examples, f"{doc} fetched by {agency}, addressed to {sorted(addressed[doc])}")
+    missing_keys = [k for k in expected if k not in seen]
+    for doc, agency in missing_keys[:_SHOWN]:
+        _note(examples, f"{doc} accepted for {agency} but never fetched by it")
+    s_expected = dict.fromkeys(ledger.statuses_sent)
+    s_notify = dict(ledger.statuses_sent)
+    s_seen: set[tuple[str, str]] = set()
+    s_wrong = s_unknown = 0
+    for status, agency, notify in ledger.statuses_fetched:
+        if (status, agency) in s_seen:
+            continue
+        s_seen.add((status, agency))
+        sent_to = s_notify.get(status)
+        if notify != agency or (sent_to is not None and sent_to != agency):
+            s_wrong += 1
+            _note(examples, f"status {status} notifies {notify}, fetched by {agency}")
+        elif sent_to is None:
+            s_unknown += 1  # accepted by the hub, but its sender never saw the answer
+    s_missing = [k for k in s_expected if k not in s_seen]
+    for status, agency in s_missing[:_SHOWN]:
+        _note(examples, f"status {status} for {agency} never fetched by it")
+    return Reconciliation(
+        expected_deliveries=len(expected),
+        delivered=len(expected) - len(missing_keys),
+        missing=len(missing_keys),
+        wrong_recipient=wrong,
+        unknown_fetched=unknown,
+        duplicates=duplicates,
+        statuses_expected=len(s_expected),
+        statuses_delivered=len(s_expected) - len(s_missing),
+        statuses_missing=len(s_missing),
+        statuses_wrong=s_wrong,
+        statuses_unknown=s_unknown,
+        waiting_deliveries=ledger.waiting_deliveries,
+        waiting_statuses=ledger.waiting_statuses,
+        unknown_waiting=ledger.unknown_waiting,
+        examples=tuple(examples),
+    )
+
+
+def _note(examples: list[str], text: str) -> None:
+    if len(examples) < _SHOWN:
+        examples.append(text)
+
+
+def merge(ledgers: Iterable[Ledger]) -> Ledger:
+    total = Ledger()
+    for ledger in ledgers:
+        total += ledger
+    return total

@@ -1,0 +1,358 @@
+"""One load-test run across Locust processes: options, assignments, reports, the verdict.
+
+Local run: the one process plays every agency and judges. Distributed run: at test start the
+master assigns each worker its share of the agencies and a common start time; each worker plays
+its share and sends back its log and ledger; the master merges them, reconciles, judges, writes
+``summary.json`` and ends the run with exit code 0 (every SLO held) or 1 (one broke).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import gevent.event
+from locust import __version__ as locust_version
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+import lienthong
+from gateway import Credentials, CredentialsError
+from lienthong.durations import parse_duration
+from lienthong.errors import LienthongError
+from lienthong.scenario import (
+    Scenario,
+    Topology,
+    compress,
+    load_scenario,
+    rate_segments,
+    scenario_to_json,
+)
+from loadtest._driver import Assignment, Driver
+from loadtest._log import RunLog
+from loadtest._reconcile import Ledger, reconcile
+from loadtest._verdict import judge
+from loadtest._wire import Wire
+
+__all__ = ["LoadRun", "add_arguments"]
+
+_ASSIGN = "lienthong_assign"
+_REPORT = "lienthong_report"
+_START_DELAY_S = 1.0  # between the assignment and the first scheduled request
+
+
+def add_arguments(parser: Any) -> None:
+    """The load test's options, beside Locust's own (scenario also from $LIENTHONG_SCENARIO)."""
+    group = parser.add_argument_group("lienthong", "the scenario to play (lienthong load run)")
+    group.add_argument(
+        "--scenario",
+        default=os.environ.get("LIENTHONG_SCENARIO", ""),
+        help="scenario file (TOML); or $LIENTHONG_SCENARIO",
+    )
+    group.add_argument(
+        "--set",
+        dest="lt_set",
+        action="append",
+        default=[],
+        help="override a scenario value, key.path=value (repeatable)",
+    )
+    group.add_argument(
+        "--credentials",
+        default=os.environ.get("LIENTHONG_CREDENTIALS", ""),
+        help="credentials file: systemid, secret, agencies",
+    )
+    group.add_argument(
+        "--speedup",
+        type=float,
+        default=None,
+        help="scenario seconds per wall second (default: the scenario's load.speedup)",
+    )
+    group.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="a constant package rate (packages/s) instead of the scenario's profile",
+    )
+    group.add_argument(
+        "--duration",
+        default=None,
+        help="how long to offer load, e.g. 20s, 3m (default: the scenario's load.duration)",
+    )
+    group.add_argument("--lt-out", default="", help="directory for summary.json")
+    group.add_argument(
+        "--lt-seed",
+        type=int,
+        default=None,
+        help="seed of the arrival plan (default: the scenario's run.seed)",
+    )
+    group.add_argument(
+        "--lt-processes",
+        type=int,
+        default=1,
+        help="load-generator processes playing the agencies (workers in distributed mode)",
+    )
+    group.add_argument(
+        "--lt-run-tag",
+        default="",
+        help="tag making this run's DocumentIds unique (default: from the clock)",
+    )
+    group.add_argument(
+        "--lt-max-in-flight", type=int, default=2000, help="open requests one process may hold"
+    )
+    group.add_argument(
+        "--lt-timeout",
+        type=float,
+        default=60.0,
+        help="seconds before a request without an answer fails",
+    )
+
+
+class OptionError(LienthongError):
+    """A load-test option is unusable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    scenario: Scenario
+    wall: Scenario
+    credentials: Credentials
+    seed: int
+    run_tag: str
+    processes: int
+    out: Path | None
+    host: str
+    speedup: float
+    rate_per_s: float | None
+    duration_s: float
+    max_in_flight: int
+    timeout_s: float
+
+    @property
+    def drain_timeout_s(self) -> float:
+        return 3.0 * self.wall.polling.interval_s + 30.0
+
+
+def plan_from_options(options: argparse.Namespace) -> Plan:
+    """Read and check every option; raises LienthongError (one line per problem)."""
+    if not options.scenario:
+        raise OptionError("--scenario: expected a scenario file (or set $LIENTHONG_SCENARIO)")
+    scenario = load_scenario(options.scenario, overrides=options.lt_set)
+    if not options.credentials:
+        raise OptionError("--credentials: expected a credentials file (systemid, secret, agencies)")
+    try:
+        credentials = Credentials.load(Path(options.credentials))
+    except CredentialsError as exc:
+        raise OptionError(f"--credentials {options.credentials}: {exc}") from None
+    speedup = options.speedup if options.speedup is not None else scenario.load.speedup
+    rate = options.rate if options.rate is not None else scenario.load.rate_per_s
+    try:
+        duration = (
+            parse_duration(options.duration) if options.duration else scenario.load.duration_s
+        )
+    except ValueError as exc:
+        raise OptionError(f"--duration = {options.duration!r}: {exc}") from None
+    if not speedup > 0:
+        raise OptionError(f"--speedup = {speedup!r}: expected a number > 0")
+    if rate is not None and not rate > 0:
+        raise OptionError(f"--rate = {rate!r}: expected a number > 0")
+    if not duration > 0:
+        raise OptionError(f"--duration = {options.duration!r}: expected a duration > 0")
+    if options.lt_processes < 1:
+        raise OptionError(f"--lt-processes = {options.lt_processes}: expected an integer ≥ 1")
+    wall = compress(
+        scenario,
+        speedup=speedup,
+        start_at_s=scenario.load.start_at_s,
+        duration_s=duration,
+        rate_per_s=rate,
+    )
+    spoken = {code for system in credentials.systems for code in system.agencies}
+    known = [a for a in wall.topology.agencies if a.code in spoken]
+    if len(known) < 2:
+        raise OptionError(
+            f"--credentials {options.credentials}: speaks for {len(known)} of the scenario's "
+            f"{len(wall.topology.agencies)} agencies: expected at least 2"
+        )
+    wall = dataclasses.replace(
+        wall, topology=Topology(wall.topology.directory, wall.topology.kinds, tuple(known))
+    )
+    run_tag = options.lt_run_tag or format(int(time.time() * 1000) % 36**6, "x")
+    return Plan(
+        scenario=scenario,
+        wall=wall,
+        credentials=credentials,
+        seed=options.lt_seed if options.lt_seed is not None else scenario.run.seed,
+        run_tag=run_tag,
+        processes=options.lt_processes,
+        out=Path(options.lt_out) if options.lt_out else None,
+        host=options.host or "",
+        speedup=speedup,
+        rate_per_s=rate,
+        duration_s=duration,
+        max_in_flight=options.lt_max_in_flight,
+        timeout_s=options.lt_timeout,
+    )
+
+
+class LoadRun:
+    """The run as seen from one Locust process (local, master or worker)."""
+
+    def __init__(self, environment: Environment, plan: Plan) -> None:
+        self.environment = environment
+        self.plan = plan
+        self._assignment = gevent.event.AsyncResult()
+        self._played = False
+        self._reports: list[tuple[RunLog, Ledger]] = []
+        runner = environment.runner
+        if isinstance(runner, WorkerRunner):
+            runner.register_message(_ASSIGN, self._on_assign)
+        elif isinstance(runner, MasterRunner):
+            runner.register_message(_REPORT, self._on_report)
+        environment.events.test_start.add_listener(self._on_test_start)  # type: ignore[no-untyped-call]
+
+    # -- coordination ----------------------------------------------------------------------
+
+    def _on_test_start(self, environment: Environment, **_: Any) -> None:
+        runner = environment.runner
+        if not isinstance(runner, MasterRunner):
+            return
+        clients = sorted(runner.clients.keys())
+        if len(clients) != self.plan.processes:
+            print(
+                f"lienthong: {len(clients)} workers connected: expected --lt-processes = {self.plan.processes}",
+                file=sys.stderr,
+            )
+        t0 = time.time() + _START_DELAY_S + 1.0
+        for index, client_id in enumerate(clients):
+            runner.send_message(
+                _ASSIGN, {"index": index, "count": len(clients), "t0_s": t0}, client_id
+            )
+        self.plan = dataclasses.replace(self.plan, processes=len(clients))
+
+    def _on_assign(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self._assignment.set(
+            Assignment(int(msg.data["index"]), int(msg.data["count"]), float(msg.data["t0_s"]))
+        )
+
+    def _on_report(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self._reports.append(
+            (RunLog.from_json(msg.data["log"]), Ledger.from_json(msg.data["ledger"]))
+        )
+        if len(self._reports) == self.plan.processes:
+            self._finish()
+
+    # -- playing -----------------------------------------------------------------------------
+
+    def play(self) -> None:
+        """Play this process's share (once per process, whatever the user count)."""
+        if self._played:
+            return
+        self._played = True
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner):
+            assignment = self._assignment.get(timeout=60.0)
+        else:
+            assignment = Assignment(0, 1, time.time() + _START_DELAY_S)
+        log, ledger = RunLog(), Ledger()
+        wire = Wire(
+            self.environment,
+            self.plan.host,
+            self.plan.credentials,
+            log,
+            t0_s=assignment.t0_s,
+            concurrency=self.plan.max_in_flight,
+            timeout_s=self.plan.timeout_s,
+        )
+        Driver(
+            wall=self.plan.wall,
+            wire=wire,
+            assignment=assignment,
+            seed=self.plan.seed,
+            run_tag=self.plan.run_tag,
+            log=log,
+            ledger=ledger,
+            max_in_flight=self.plan.max_in_flight,
+            drain_timeout_s=self.plan.drain_timeout_s,
+        ).run()
+        if isinstance(runner, WorkerRunner):
+            runner.send_message(_REPORT, {"log": log.to_json(), "ledger": ledger.to_json()})
+        else:
+            self._reports.append((log, ledger))
+            self._finish()
+
+    # -- the end -------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        log, ledger = RunLog(), Ledger()
+        for part_log, part_ledger in self._reports:
+            log.merge(part_log)
+            ledger += part_ledger
+        summary = summarise(self.plan, log, ledger)
+        if self.plan.out is not None:
+            self.plan.out.mkdir(parents=True, exist_ok=True)
+            (self.plan.out / "summary.json").write_text(
+                json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+        for verdict in summary["verdicts"]:
+            if not verdict["ok"]:
+                print(f"lienthong: SLO broken: {verdict['message']}", file=sys.stderr)
+        self.environment.process_exit_code = 0 if summary["ok"] else 1
+        runner = self.environment.runner
+        if runner is not None:
+            gevent.spawn_later(0.5, runner.quit)
+
+
+def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
+    """Everything the run measured and judged, with every parameter needed to repeat it."""
+    reconciliation = reconcile(ledger)
+    checks = judge(log, reconciliation, plan.wall.slo, recipients_poll=plan.wall.polling.enabled)
+    duration = plan.duration_s
+    expected = math.fsum((b - a) * r for a, b, r in rate_segments(plan.wall, 0.0, duration))
+    operations = {name: op.summary() for name, op in sorted(log.operations.items())}
+    return {
+        "lienthong_version": lienthong.__version__,
+        "locust_version": locust_version,
+        "parameters": {
+            "target": plan.host,
+            "speedup": plan.speedup,
+            "rate_per_s": plan.rate_per_s,
+            "duration_s": duration,
+            "start_at_s": plan.scenario.load.start_at_s,
+            "seed": plan.seed,
+            "run_tag": plan.run_tag,
+            "processes": plan.processes,
+            "max_in_flight": plan.max_in_flight,
+            "agencies": len(plan.wall.topology.agencies),
+        },
+        "offered": {
+            "target_rate_per_s": expected / duration,
+            "planned": log.planned,
+            "issued": log.issued,
+            "issued_rate_per_s": log.issued / duration,
+            "late": operations.get("send", {}).get("late", 0),
+            "gave_up": log.gave_up,
+            "in_flight_at_end": log.in_flight_at_end,
+        },
+        "generator": {
+            "cpu_s": log.cpu_s,
+            "requests": sum(
+                sum(1 for t in op.scheduled_s if t < duration) for op in log.operations.values()
+            ),
+        },
+        "operations": operations,
+        "reconciliation": {**dataclasses.asdict(reconciliation), "lost": reconciliation.lost},
+        "corrupt": log.corrupt[:20],
+        "verdicts": [c.to_json() for c in checks],
+        "ok": all(c.ok for c in checks),
+        "timeline": log.timeline(duration),
+        "scenario": scenario_to_json(plan.scenario),
+        "wall_scenario": scenario_to_json(plan.wall),
+    }

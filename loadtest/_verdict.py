@@ -1,0 +1,148 @@
+"""The verdict: every SLO of the scenario checked against what the run measured.
+
+One ``Check`` per SLO; a broken one carries a one-line message naming the SLO, the measured value
+and the limit. Reconciliation (nothing lost, nothing misdelivered) is always checked.
+
+Pure: never imports locust.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lienthong.scenario import OPERATIONS, Slo
+from loadtest._log import FAILED, OK, REFUSED, RunLog
+from loadtest._reconcile import Reconciliation
+
+__all__ = ["Check", "judge"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    value: float | None
+    limit: float | None
+    ok: bool
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}{unit}"
+
+
+def judge(
+    log: RunLog, reconciliation: Reconciliation, slo: Slo, *, recipients_poll: bool = True
+) -> list[Check]:
+    """Check every SLO the scenario sets; ``ok`` on each says whether it held.
+
+    ``recipients_poll = False`` (the scenario's polling is off): nobody fetches, so nothing can
+    be reconciled, and the check says so instead of reporting every package lost.
+    """
+    checks: list[Check] = []
+    for op in OPERATIONS:
+        limits = slo.operation(op)
+        summary = log.operations[op].summary() if op in log.operations else None
+        for q, limit in (("p95", limits.p95_ms), ("p99", limits.p99_ms)):
+            if limit is None:
+                continue
+            name = f"slo.operations.{op}.{q}_ms"
+            if summary is None or summary["ok"] == 0:
+                if summary is not None and summary["count"] > 0:
+                    checks.append(
+                        Check(
+                            name,
+                            None,
+                            limit,
+                            False,
+                            f"{name}: no {op} succeeded out of {summary['count']}; limit {limit:g} ms",
+                        )
+                    )
+                continue  # the operation did not occur in this run: nothing to judge
+            value = summary[f"{q}_ms"]
+            ok = value <= limit
+            checks.append(
+                Check(
+                    name,
+                    value,
+                    limit,
+                    ok,
+                    f"{name}: measured {_fmt(value, ' ms')} (limit {limit:g} ms)",
+                )
+            )
+    # Ratios over the scenario's operations only: the harness's own calls after the run (the
+    # drain, the final counts) are reported, not judged.
+    judged = [o for name, o in log.operations.items() if name in OPERATIONS]
+    total = sum(len(o.outcome) for o in judged)
+    failed = sum(o.outcome.count(FAILED) for o in judged)
+    refused = sum(o.outcome.count(REFUSED) for o in judged)
+    sends = log.operations.get("send")
+    accepted = sends.outcome.count(OK) if sends else 0
+    late = sends.late if sends else 0
+    ratio_checks = (
+        (
+            "slo.max_failure_ratio",
+            failed / total if total else 0.0,
+            slo.max_failure_ratio,
+            "≤",
+            f"{failed} of {total} requests failed",
+        ),
+        (
+            "slo.max_refusal_ratio",
+            refused / total if total else 0.0,
+            slo.max_refusal_ratio,
+            "≤",
+            f"{refused} of {total} requests refused (429/503)",
+        ),
+        (
+            "slo.min_achieved_ratio",
+            accepted / log.planned if log.planned else 1.0,
+            slo.min_achieved_ratio,
+            "≥",
+            f"{accepted} of {log.planned} offered packages accepted",
+        ),
+        (
+            "slo.max_late_ratio",
+            late / log.planned if log.planned else 0.0,
+            slo.max_late_ratio,
+            "≤",
+            f"{late} of {log.planned} packages started late",
+        ),
+    )
+    for name, value, limit, sense, detail in ratio_checks:
+        if limit is None:
+            continue
+        ok = value >= limit if sense == "≥" else value <= limit
+        checks.append(
+            Check(
+                name, value, limit, ok, f"{name}: {value:.4f} (limit {sense} {limit:g}): {detail}"
+            )
+        )
+    if not recipients_poll:
+        checks.append(
+            Check(
+                "reconciliation",
+                None,
+                None,
+                True,
+                "reconciliation: not checked: polling.enabled = false, so no recipient fetches",
+            )
+        )
+        return checks
+    r = reconciliation
+    if r.ok:
+        message = (
+            f"all {r.expected_deliveries} deliveries and {r.statuses_expected} statuses arrived "
+            "where addressed"
+        )
+    else:
+        message = "; ".join(r.problems())
+    message = "; ".join([message, *r.notes()])
+    failures = r.missing + r.wrong_recipient + r.statuses_missing + r.statuses_wrong
+    checks.append(Check("reconciliation", float(failures), 0.0, r.ok, f"reconciliation: {message}"))
+    return checks

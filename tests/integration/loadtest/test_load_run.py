@@ -1,0 +1,135 @@
+"""`lienthong load run` end to end: real gateway, real Locust processes, loopback, bounded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lienthong.paths import ROOT
+
+pytestmark = pytest.mark.slow
+
+SMOKE = str(ROOT / "scenarios" / "smoke.toml")
+
+
+def _load(
+    out: Path, *args: str, timeout_s: float = 240.0
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        cwd=ROOT,
+        check=False,
+    )
+    summary_path = out / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
+    return done, summary
+
+
+def test_smoke_embedded_run_passes_with_every_package_reconciled(tmp_path: Path) -> None:
+    done, summary = _load(tmp_path, SMOKE, "--embedded", "--duration", "12s")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert summary["ok"]
+    r = summary["reconciliation"]
+    assert r["expected_deliveries"] > 0
+    assert r["delivered"] == r["expected_deliveries"]
+    assert r["statuses_expected"] > 0
+    assert r["statuses_delivered"] == r["statuses_expected"]
+    assert summary["operations"]["send"]["ok"] == summary["offered"]["planned"]
+    for name in ("locust_stats.csv", "locust.html", "load.png", "summary.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    # The simulation's prediction is beside the measurement, for every operation measured.
+    # (drain.* are the harness's own calls after the run: reported, not predicted or judged.)
+    scenario_ops = {op for op in summary["operations"] if not op.startswith("drain.")}
+    assert set(summary["prediction"]["operations"]) >= scenario_ops
+    assert "measured beside predicted (simulation" in done.stdout
+    assert summary["parameters"]["seed"] == 7  # smoke.toml's run.seed, written with the result
+
+
+def test_an_impossible_slo_fails_naming_it(tmp_path: Path) -> None:
+    done, summary = _load(
+        tmp_path,
+        SMOKE,
+        "--embedded",
+        "--duration",
+        "8s",
+        "--no-prediction",
+        "--set",
+        "slo.operations.send.p95_ms=0.001",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    broken = [v["name"] for v in summary["verdicts"] if not v["ok"]]
+    assert broken == ["slo.operations.send.p95_ms"]
+    assert "✗ slo.operations.send.p95_ms: measured" in done.stdout
+
+
+def test_a_limited_gateway_far_beyond_capacity_fails_for_the_right_reasons(tmp_path: Path) -> None:
+    # One worker and two sends admitted at a time take about 100 packages of 100 kB a second
+    # here; 150 a second are offered, with no client retries so the offered load is exactly the
+    # plan. The hub must refuse (503) rather than fail or time out, and the open model must
+    # keep offering on schedule however the hub answers.
+    done, summary = _load(
+        tmp_path,
+        SMOKE,
+        "--embedded",
+        "--duration",
+        "10s",
+        "--no-prediction",
+        "--rate",
+        "150",
+        "--set",
+        "hub.workers=1",
+        "--set",
+        "hub.admission_limit=2",
+        "--set",
+        "hub.retry.backoff_s=[]",
+        "--set",
+        'attachments.size_kb={ dist = "deterministic", mean = 100.0 }',
+        "--set",
+        'attachments.count={ dist = "fixed", value = 1 }',
+        "--set",
+        "statuses.enabled=false",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    broken = {v["name"] for v in summary["verdicts"] if not v["ok"]}
+    assert {"slo.max_refusal_ratio", "slo.min_achieved_ratio"} <= broken
+    for line in ("✗ slo.max_refusal_ratio", "✗ slo.min_achieved_ratio"):
+        assert line in done.stdout
+    send = summary["operations"]["send"]
+    assert send["refused"] > 0
+    assert send["failed"] == 0  # refused, never errors or timeouts
+    assert summary["operations"]["list"]["failed"] == 0  # polls still served
+    offered = summary["offered"]
+    assert offered["issued"] == offered["planned"]
+    assert offered["issued_rate_per_s"] == pytest.approx(offered["target_rate_per_s"], rel=0.15)
+    assert summary["reconciliation"]["lost"] == 0  # what was accepted was never lost
+
+
+def test_distributed_run_gives_one_aggregated_verdict(tmp_path: Path) -> None:
+    done, summary = _load(
+        tmp_path, SMOKE, "--embedded", "--duration", "10s", "--processes", "2", "--no-prediction"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert summary["parameters"]["processes"] == 2
+    assert summary["ok"]
+    r = summary["reconciliation"]
+    assert r["expected_deliveries"] > 0
+    assert r["delivered"] == r["expected_deliveries"]
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done, _ = _load(tmp_path, SMOKE, "--embedded", "--duration", "soon")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "lienthong: --duration = 'soon': expected a duration like 20s, 3m, 1h or 1d9h30m"
+    ]
+    done, _ = _load(tmp_path, SMOKE, "--target", "http://127.0.0.1:9")
+    assert done.returncode == 2
+    assert "expected --credentials FILE" in done.stderr

@@ -1,0 +1,145 @@
+"""Reconciliation and the SLO verdict, on hand-made logs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+from lienthong.scenario import OperationSlo, load_scenario
+from loadtest._log import FAILED, OK, REFUSED, RunLog
+from loadtest._reconcile import Ledger, reconcile
+from loadtest._verdict import judge
+
+
+def _ledger() -> Ledger:
+    return Ledger(
+        accepted=[("d1", "A", ("B", "C")), ("d2", "B", ("A",))],
+        fetched=[
+            ("d1", "B", ("B", "C")),
+            ("d1", "C", ("B", "C")),
+            ("d2", "A", ("A",)),
+            ("d2", "A", ("A",)),
+        ],
+        statuses_sent=[("s1", "A")],
+        statuses_fetched=[("s1", "A", "A")],
+    )
+
+
+def test_reconcile_all_delivered_with_a_duplicate() -> None:
+    r = reconcile(_ledger())
+    assert r.ok
+    assert (r.expected_deliveries, r.delivered, r.duplicates) == (3, 3, 1)
+
+
+def test_reconcile_finds_missing_wrong_and_unknown() -> None:
+    ledger = _ledger()
+    ledger.fetched = [("d1", "B", ("B", "C")), ("d1", "X", ("B", "C")), ("zz", "A", ("A",))]
+    # s1 (for A) fetched by B; s2 fetched by A, whom it notifies, but never seen accepted.
+    ledger.statuses_fetched = [("s1", "B", "A"), ("s2", "A", "A")]
+    r = reconcile(ledger)
+    assert not r.ok
+    assert (
+        r.missing,
+        r.wrong_recipient,
+        r.unknown_fetched,
+        r.statuses_missing,
+        r.statuses_wrong,
+        r.statuses_unknown,
+    ) == (2, 1, 1, 1, 1, 1)
+    assert len(r.problems()) == 4  # lost, not fetched, wrong recipient, status to the wrong party
+    # An item the hub delivered though its sender never saw the answer is noted, not a loss.
+    assert len(r.notes()) == 2
+
+
+def test_items_fetched_without_the_sender_knowing_are_not_failures() -> None:
+    ledger = _ledger()
+    ledger.fetched.append(("old", "A", ("A",)))  # e.g. an earlier run's leftover on staging
+    ledger.statuses_fetched.append(("s9", "A", "A"))
+    r = reconcile(ledger)
+    assert r.ok
+    assert (r.unknown_fetched, r.statuses_unknown) == (1, 1)
+
+
+def test_items_still_queued_at_the_hub_are_not_called_lost() -> None:
+    ledger = _ledger()
+    ledger.fetched = ledger.fetched[:2]  # d2 never fetched by A ...
+    ledger.waiting_deliveries = 1  # ... but the hub still lists one item for A
+    r = reconcile(ledger)
+    assert not r.ok
+    assert r.lost == 0
+    assert any("queued, not lost" in p for p in r.problems())
+    ledger.waiting_deliveries = 0
+    r = reconcile(ledger)
+    assert r.lost == 1
+    assert any("lost: neither fetched nor still held" in p for p in r.problems())
+
+
+def test_ledger_json_round_trip() -> None:
+    ledger = _ledger()
+    ledger.waiting_deliveries, ledger.waiting_statuses, ledger.unknown_waiting = 3, 2, 1
+    again = Ledger.from_json(ledger.to_json())
+    assert again == ledger
+    assert again.waiting_deliveries == 3
+
+
+def _log(latency_ms: float, outcomes: Sequence[int], planned: int, late: int = 0) -> RunLog:
+    log = RunLog(planned=planned, issued=planned)
+    for i, outcome in enumerate(outcomes):
+        log.op("send").add(i * 0.1, latency_ms, outcome)  # type: ignore[arg-type]
+    log.op("send").late = late
+    return log
+
+
+def test_judge_all_good(scenarios_dir: Path) -> None:
+    slo = load_scenario(scenarios_dir / "smoke.toml").slo
+    checks = judge(_log(100.0, [OK] * 100, 100), reconcile(_ledger()), slo)
+    assert all(c.ok for c in checks), [c.message for c in checks if not c.ok]
+    assert {c.name for c in checks} >= {
+        "slo.operations.send.p95_ms",
+        "slo.min_achieved_ratio",
+        "reconciliation",
+    }
+
+
+def test_judge_names_each_broken_slo(scenarios_dir: Path) -> None:
+    scenario = load_scenario(scenarios_dir / "smoke.toml")
+    slo = dataclasses.replace(scenario.slo, operations=(("send", OperationSlo(50.0, None)),))
+    log = _log(100.0, [OK] * 80 + [REFUSED] * 15 + [FAILED] * 5, 100, late=10)
+    broken = {c.name: c.message for c in judge(log, reconcile(_ledger()), slo) if not c.ok}
+    assert set(broken) == {
+        "slo.operations.send.p95_ms",
+        "slo.max_failure_ratio",
+        "slo.max_refusal_ratio",
+        "slo.min_achieved_ratio",
+        "slo.max_late_ratio",
+    }
+    assert (
+        broken["slo.operations.send.p95_ms"]
+        == "slo.operations.send.p95_ms: measured 100 ms (limit 50 ms)"
+    )
+    assert "80 of 100 offered packages accepted" in broken["slo.min_achieved_ratio"]
+
+
+def test_without_polling_reconciliation_is_not_checked(scenarios_dir: Path) -> None:
+    slo = load_scenario(scenarios_dir / "smoke.toml").slo
+    ledger = _ledger()
+    ledger.fetched = []
+    checks = judge(_log(100.0, [OK] * 10, 10), reconcile(ledger), slo, recipients_poll=False)
+    (check,) = [c for c in checks if c.name == "reconciliation"]
+    assert check.ok
+    assert "not checked" in check.message
+    checks = judge(_log(100.0, [OK] * 10, 10), reconcile(ledger), slo)
+    (check,) = [c for c in checks if c.name == "reconciliation"]
+    assert not check.ok
+
+
+def test_log_json_round_trip_and_timeline() -> None:
+    log = _log(10.0, [OK, REFUSED, OK], 3)
+    log.gave_up, log.corrupt, log.cpu_s, log.in_flight_at_end = 2, ["bad base64"], 1.5, 4
+    log.op("send").kb = 12.5
+    again = RunLog.from_json(log.to_json())
+    assert again == log
+    line = log.timeline(1.0)
+    assert line[0]["offered"] == 3
+    assert line[0]["accepted"] == 2

@@ -1,0 +1,120 @@
+"""The calibration's arithmetic: NNLS, the metrics reader, and the fit on synthetic steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lienthong.calibration import Step, StepResult, fit, nnls, parse_metrics
+
+
+def test_nnls_matches_least_squares_when_unconstrained_and_clips_otherwise() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0, 1, (20, 4))
+    x_true = np.array([0.5, 2.0, 0.0, 1.5])
+    x = nnls(a, a @ x_true)
+    assert x == pytest.approx(x_true, abs=1e-9)
+    b = a @ np.array([1.0, -1.0, 0.5, 0.0])
+    x = nnls(a, b)
+    assert (x >= 0).all()
+    # KKT: the gradient is ≤ 0 on the zero set and ≈ 0 on the positive set.
+    grad = a.T @ (b - a @ x)
+    assert (grad[x == 0] <= 1e-9).all()
+    assert grad[x > 0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_parse_metrics() -> None:
+    text = (
+        "# HELP vxp_request_seconds Answer latency\n"
+        'vxp_request_seconds_sum{operation="sendEdoc"} 1.5\n'
+        'vxp_request_seconds_count{operation="sendEdoc"} 3.0\n'
+        "vxp_commits_total 7.0\n"
+    )
+    m = parse_metrics(text)
+    assert m[("vxp_request_seconds_sum", (("operation", "sendEdoc"),))] == 1.5
+    assert m[("vxp_commits_total", ())] == 7.0
+
+
+def _step(
+    name: str,
+    size_kb: float,
+    fanout: int,
+    n_send: int,
+    cpu_per: dict[str, float],
+    n_list: int = 200,
+) -> StepResult:
+    """A step whose hub CPU is exactly the given demands times the operations served."""
+    n_fetch = n_send * fanout * 2  # packages and their 01 statuses
+    kb_send = n_send * (size_kb + 4.0) + n_send * fanout * 2.0
+    kb_fetch = n_send * fanout * (size_kb + 4.0) + n_send * fanout * 2.0
+    elapsed = 30.0
+    cpu = (
+        elapsed * cpu_per["idle"]
+        + n_list * cpu_per["list"]
+        + (n_send + n_send * fanout) * cpu_per["send"]
+        + kb_send * cpu_per["send_kb"]
+        + n_fetch * cpu_per["fetch_ack"]
+        + kb_fetch * cpu_per["fetch_kb"]
+    )
+    commit_s = 0.002 + 0.0001 * 1.0
+    commits = n_send * (1 + 2 * fanout)
+    return StepResult(
+        step=Step(name, size_kb, fanout, 8.0),
+        repeat=0,
+        elapsed_s=elapsed,
+        counts={
+            "list": n_list,
+            "send": n_send,
+            "status": n_send * fanout,
+            "fetch": n_fetch,
+            "ack": n_fetch,
+        },
+        kb={"send": n_send * (size_kb + 4.0), "status": n_send * fanout * 2.0, "fetch": kb_fetch},
+        client_mean_ms={"send": 5.0 + 0.01 * (size_kb + 4.0) + 3.0, "list": 1.0},
+        server={
+            "sendEdoc": (n_send * 0.005, float(n_send)),
+            "getEdoc": (n_fetch * 0.001, float(n_fetch)),
+            "updateStatus": (n_fetch * 0.003, float(n_fetch)),
+            "getReceivedEdocList": (n_list * 0.0005, float(n_list)),
+        },
+        commits=(commits * commit_s, float(commits), float(commits)),
+        hub_cpu_s=cpu,
+        generator_cpu_s=1.0,
+        summary_path="",
+    )
+
+
+def test_fit_recovers_the_demands_of_synthetic_steps() -> None:
+    truth = {
+        "idle": 0.002,
+        "list": 0.0004,
+        "send": 0.0012,
+        "send_kb": 0.00001,
+        "fetch_ack": 0.0009,
+        "fetch_kb": 0.000004,
+    }
+    steps = [
+        _step("polls", 0.0, 1, 0, truth),
+        _step("polls x4", 0.0, 1, 0, truth, n_list=800),
+        _step("a", 10.0, 1, 160, truth),
+        _step("b", 300.0, 1, 160, truth),
+        _step("c", 10.0, 3, 160, truth),
+        _step("d", 300.0, 3, 160, truth),
+        _step("e", 1000.0, 1, 80, truth),
+    ]
+    cal = fit(steps, target="http://hub", cpus=1)
+    assert cal.residual < 1e-6
+    assert cal.list_ms == pytest.approx(0.4, rel=1e-4)
+    assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
+    assert cal.send_per_kb_ms == pytest.approx(0.01, rel=1e-4)
+    assert cal.fetch_ms + cal.ack_ms == pytest.approx(0.9, rel=1e-4)
+    assert cal.fetch_per_kb_ms == pytest.approx(0.004, rel=1e-4)
+    assert cal.idle_cpu_per_s == pytest.approx(0.002, rel=1e-3)
+    # Commit: every batch of one row took 2.1 ms.
+    assert cal.fsync_ms + cal.per_row_ms == pytest.approx(2.1, rel=1e-6)
+    # The generator's own time: client (5 + 0.01 kB + 3) minus server (5): 3 ms + 0.01 ms/kB.
+    assert cal.generator_ms == pytest.approx(3.0, rel=1e-6)
+    assert cal.generator_per_kb_ms == pytest.approx(0.01, rel=1e-6)
+    toml = cal.to_toml()
+    assert "[hub.send]" in toml
+    assert "rtt_ms = 3.0000" in toml
