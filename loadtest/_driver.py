@@ -96,8 +96,7 @@ class Driver:
         self.timers.kill(block=False)  # delayed statuses not yet started: reported, not sent
         pollers.join(timeout=max(0.0, self.deadline - time.time()))
         self.pool.join(timeout=max(0.0, self.deadline - time.time()))
-        if self.wall.polling.enabled:
-            self._drain()
+        self._drain()  # also without polling: the next run must find the hub empty
         pollers.kill(block=False)
         self.pool.kill(block=False)
 

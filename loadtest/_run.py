@@ -313,7 +313,7 @@ class LoadRun:
 def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
     """Everything the run measured and judged, with every parameter needed to repeat it."""
     reconciliation = reconcile(ledger)
-    checks = judge(log, reconciliation, plan.wall.slo, recipients_poll=plan.wall.polling.enabled)
+    checks = judge(log, reconciliation, plan.wall.slo)
     duration = plan.duration_s
     expected = math.fsum((b - a) * r for a, b, r in rate_segments(plan.wall, 0.0, duration))
     operations = {name: op.summary() for name, op in sorted(log.operations.items())}

@@ -36,13 +36,11 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:.4g}{unit}"
 
 
-def judge(
-    log: RunLog, reconciliation: Reconciliation, slo: Slo, *, recipients_poll: bool = True
-) -> list[Check]:
+def judge(log: RunLog, reconciliation: Reconciliation, slo: Slo) -> list[Check]:
     """Check every SLO the scenario sets; ``ok`` on each says whether it held.
 
-    ``recipients_poll = False`` (the scenario's polling is off): nobody fetches, so nothing can
-    be reconciled, and the check says so instead of reporting every package lost.
+    Reconciliation is always checked: with ``polling.enabled = false`` nobody fetches during
+    the run, but the drain after it fetches everything the hub holds.
     """
     checks: list[Check] = []
     for op in OPERATIONS:
@@ -123,17 +121,6 @@ def judge(
                 name, value, limit, ok, f"{name}: {value:.4f} (limit {sense} {limit:g}): {detail}"
             )
         )
-    if not recipients_poll:
-        checks.append(
-            Check(
-                "reconciliation",
-                None,
-                None,
-                True,
-                "reconciliation: not checked: polling.enabled = false, so no recipient fetches",
-            )
-        )
-        return checks
     r = reconciliation
     if r.ok:
         message = (

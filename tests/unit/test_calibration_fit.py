@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,45 @@ def test_fit_recovers_the_demands_of_synthetic_steps() -> None:
     toml = cal.to_toml()
     assert "[hub.send]" in toml
     assert "rtt_ms = 3.0000" in toml
+
+
+def _with_drain(step: StepResult, share: float) -> StepResult:
+    """``step`` with ``share`` of its reads, acknowledgements and statuses made by the drain
+    after the run: the same calls, logged under ``drain.``."""
+    counts, kb = dict(step.counts), dict(step.kb)
+    for op in ("list", "status", "fetch", "ack"):
+        moved = round(counts.get(op, 0) * share)
+        counts[op] = counts.get(op, 0) - moved
+        counts["drain." + op] = moved
+        if op in kb:
+            kb_moved = kb[op] * moved / max(step.counts[op], 1)
+            kb[op] -= kb_moved
+            kb["drain." + op] = kb_moved
+    return dataclasses.replace(step, counts=counts, kb=kb)
+
+
+def test_the_fit_counts_what_the_drain_served() -> None:
+    """The hub's CPU is read across the run and its drain: calls of both must be counted."""
+    truth = {
+        "idle": 0.002,
+        "list": 0.0004,
+        "send": 0.0012,
+        "send_kb": 0.00001,
+        "fetch_ack": 0.0009,
+        "fetch_kb": 0.000004,
+    }
+    shares = (0.0, 0.1, 0.3, 0.5, 0.2, 0.4, 0.6)
+    plain = [
+        _step("polls", 0.0, 1, 0, truth),
+        _step("polls x4", 0.0, 1, 0, truth, n_list=800),
+        _step("a", 10.0, 1, 160, truth),
+        _step("b", 300.0, 1, 160, truth),
+        _step("c", 10.0, 3, 160, truth),
+        _step("d", 300.0, 3, 160, truth),
+        _step("e", 1000.0, 1, 80, truth),
+    ]
+    cal = fit([_with_drain(s, k) for s, k in zip(plain, shares, strict=True)], target="h", cpus=1)
+    assert cal.residual < 1e-6
+    assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
+    assert cal.fetch_ms + cal.ack_ms == pytest.approx(0.9, rel=1e-4)
+    assert cal.fetch_per_kb_ms == pytest.approx(0.004, rel=1e-4)
