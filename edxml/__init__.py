@@ -14,6 +14,8 @@
 
 ``parse`` accepts what deployed producers send and refuses hostile or broken input with an
 ``EnvelopeError`` naming the line and element path; ``build`` writes the deployed layout.
+A hub relaying a package calls ``relay``: one parse gives both the message (as ``parse``
+returns it) and the bytes with the hub's TraceHeader appended (as ``append_trace`` writes them).
 Depends on nothing else of the project (lxml; signxml and cryptography for signatures).
 """
 
@@ -72,7 +74,7 @@ from edxml._model import (
 )
 from edxml._parser import parse
 from edxml._pki import DemoPki
-from edxml._relay import VIETNAM_TIME, append_trace
+from edxml._relay import VIETNAM_TIME, append_trace, relay
 from edxml._signature import SignatureResult, sign, verify_signature
 
 __all__ = [
@@ -131,6 +133,7 @@ __all__ = [
     "is_conforming_organ_id",
     "make_document_id",
     "parse",
+    "relay",
     "sign",
     "verify_signature",
 ]

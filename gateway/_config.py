@@ -154,6 +154,12 @@ def _problems(c: GatewayConfig) -> list[str]:
     need(0 <= c.port <= 65535, "port", c.port, "0 (any free port) to 65535")
     need(c.workers >= 1, "workers", c.workers, "an integer ≥ 1")
     need(
+        c.hub_organ_id is None or c.hub_organ_id == c.hub_organ_id.strip(),
+        "hub_organ_id",
+        c.hub_organ_id,
+        "an OrganId without surrounding spaces, or none for the topology's hub",
+    )
+    need(
         c.admission_limit is None or c.admission_limit >= 1,
         "admission_limit",
         c.admission_limit,

@@ -1,5 +1,5 @@
 """A sendEdoc upload becomes a :class:`NewMessage`: take the file from the multipart body,
-check its hash, parse, check, add the hub's TraceHeader.
+check its hash, parse it and add the hub's TraceHeader (one parse: ``edxml.relay``), check.
 
 This is the CPU work of a send (the simulation's receive → parse → fan-out stages) and runs in
 the worker processes. Every refusal is a VxpError with the code the client sees:
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import edxml
 from gateway._directory import AgencyDirectory
-from gateway._errors import VxpError
+from gateway._errors import ConfigError, VxpError
 from gateway._multipart import file_part
 from gateway._store import NewMessage
 from gateway.protocol import ErrorCode
@@ -38,6 +38,15 @@ class Intake:
     directory: AgencyDirectory
     hub_organ_id: str
     limits: edxml.Limits | None = None
+
+    def __post_init__(self) -> None:
+        # relay would refuse such a hop on every send, as if each package were at fault
+        organ_id = self.hub_organ_id
+        if not isinstance(organ_id, str) or not organ_id.strip() or organ_id != organ_id.strip():
+            raise ConfigError(
+                f"gateway hub_organ_id = {organ_id!r}: expected a non-empty OrganId without "
+                "surrounding spaces"
+            )
 
     def receive(
         self,
@@ -85,8 +94,9 @@ class Intake:
     ) -> NewMessage:
         """Validate ``data`` sent by ``agency`` and return the message to store under
         ``doc_id``. Raises VxpError (22, 10, 19, 18: see the module docstring)."""
-        try:
-            message = edxml.parse(data, limits=self.limits)
+        stamp = datetime.fromtimestamp(now_s, VIETNAM).replace(microsecond=0)
+        try:  # the hop is checked in __post_init__: only the package can be refused here
+            message, body = edxml.relay(data, self.hub_organ_id, stamp, limits=self.limits)
         except edxml.EnvelopeError as err:
             raise VxpError(
                 ErrorCode.NOT_EDXML, f"file_doc is not conforming edXML: {err}", http_status=400
@@ -127,15 +137,6 @@ class Intake:
                 f"{where} {shown}{more}: not in the hub's agency directory",
                 http_status=422,
             )
-        stamp = datetime.fromtimestamp(now_s, VIETNAM).replace(microsecond=0)
-        try:
-            body = edxml.append_trace(data, self.hub_organ_id, stamp, limits=self.limits)
-        except edxml.EnvelopeError as err:
-            raise VxpError(
-                ErrorCode.FILE_PROCESSING,
-                f"cannot add the hub's TraceHeader: {err}",
-                http_status=400,
-            ) from None
         if isinstance(message, edxml.StatusMessage):
             return NewMessage(
                 doc_id=doc_id,

@@ -40,6 +40,7 @@ DOCTEST_MODULES = (
     "edxml._limits",
     "edxml._model",
     "edxml._parser",
+    "edxml._relay",
     "edxml._schema",
     "sim",
     "sim._stats",

@@ -37,35 +37,30 @@ def tight_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
 
 
 async def _flood(
-    hub: RunningHub,
+    client: AsyncVxpClient,
     stop_at: float,
-    sender: str,
     packages: list[bytes],
     outcomes: Counter[str],
     latencies: list[float],
     retry_after: list[float],
 ) -> None:
-    system = hub.credentials.system_for(sender)
-    async with AsyncVxpClient(
-        hub.url, system.systemid, system.secret, agency=sender, timeout_s=20.0
-    ) as client:
-        # Later rounds resend: the hub does all the work and answers the original DocId.
-        for data in itertools.cycle(packages):
-            if time.monotonic() >= stop_at:
-                return
-            started = time.monotonic()
-            try:
-                await client.send_edoc(data)
-            except OverloadedError as exc:
-                outcomes[str(exc.http_status)] += 1
-                retry_after.append(exc.retry_after_s or 0.0)
-                await asyncio.sleep(0.01)  # an open-loop client would come back later
-                continue
-            except httpx.TimeoutException:
-                outcomes["timeout"] += 1
-                continue
-            outcomes["200"] += 1
-            latencies.append(time.monotonic() - started)
+    # Later rounds resend: the hub does all the work and answers the original DocId.
+    for data in itertools.cycle(packages):
+        if time.monotonic() >= stop_at:
+            return
+        started = time.monotonic()
+        try:
+            await client.send_edoc(data)
+        except OverloadedError as exc:
+            outcomes[str(exc.http_status)] += 1
+            retry_after.append(exc.retry_after_s or 0.0)
+            await asyncio.sleep(0.01)  # an open-loop client would come back later
+            continue
+        except httpx.TimeoutException:
+            outcomes["timeout"] += 1
+            continue
+        outcomes["200"] += 1
+        latencies.append(time.monotonic() - started)
 
 
 def _recipient_work(
@@ -105,20 +100,37 @@ def test_overload_is_refused_cleanly_while_recipients_are_served(tight_hub: Runn
         return own[i % len(own) :] + own[: i % len(own)]
 
     async def main(stop_at: float) -> None:
-        await asyncio.gather(
-            *(
-                _flood(
-                    tight_hub,
-                    stop_at,
-                    SENDERS[i % len(SENDERS)],
-                    rotated(i),
-                    outcomes,
-                    latencies,
-                    retry_after,
-                )
-                for i in range(OFFERED_CONCURRENCY)
+        # One client per system, shared by its senders: a client's timestamps strictly
+        # increase, so two identical sends never carry the same signature. (One client per
+        # sender let two of them sign the same package in the same millisecond: a replay.)
+        clients = {}
+        for sender in SENDERS:
+            system = tight_hub.credentials.system_for(sender)
+            clients[sender] = AsyncVxpClient(
+                tight_hub.url,
+                system.systemid,
+                system.secret,
+                agency=sender,
+                timeout_s=20.0,
+                max_connections=OFFERED_CONCURRENCY // len(SENDERS),
             )
-        )
+        try:
+            await asyncio.gather(
+                *(
+                    _flood(
+                        clients[SENDERS[i % len(SENDERS)]],
+                        stop_at,
+                        rotated(i),
+                        outcomes,
+                        latencies,
+                        retry_after,
+                    )
+                    for i in range(OFFERED_CONCURRENCY)
+                )
+            )
+        finally:
+            for client in clients.values():
+                await client.aclose()
 
     stop_at = time.monotonic() + LOAD_S
     recipient = threading.Thread(target=_recipient_work, args=(tight_hub, stop_at, served, errors))

@@ -1,12 +1,14 @@
-"""append_trace: a hub relaying a package adds one TraceHeader, on the bytes."""
+"""append_trace and relay: a hub relaying a package adds one TraceHeader, on the bytes."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 import edxml
+from lienthong.paths import FIXTURES_DIR
 
 
 def test_one_more_hop_and_nothing_else_changes(
@@ -52,3 +54,65 @@ def test_what_cannot_be_relayed(package_bytes: bytes) -> None:
         edxml.append_trace(package_bytes, " ", dt.datetime(2025, 1, 1))
     with pytest.raises(edxml.TruncatedError):
         edxml.append_trace(package_bytes[:500], "000.00.00.G01", dt.datetime(2025, 1, 1))
+
+
+# relay: one parse gives parse(data) and append_trace(data, ...)
+
+ENVELOPES = FIXTURES_DIR / "envelopes"
+VALID = sorted((ENVELOPES / "valid").glob("*.xml"))
+INVALID = sorted((ENVELOPES / "invalid").glob("*.xml"))
+HUB = "000.00.00.G22"
+STAMP = dt.datetime(2025, 3, 4, 9, 31, 5)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_relay_gives_parse_and_append_trace(path: Path) -> None:
+    data = path.read_bytes()
+    message, relayed = edxml.relay(data, HUB, STAMP)
+    assert message == edxml.parse(data)
+    assert message.findings == edxml.parse(data).findings
+    assert relayed == edxml.append_trace(data, HUB, STAMP)
+    assert edxml.parse(relayed).traces == (*message.traces, edxml.TraceHeader(HUB, STAMP))
+    if isinstance(message, edxml.Package):
+        # the payloads read before the hop was inserted still decode to the original bytes
+        fresh = edxml.parse(data)
+        assert isinstance(fresh, edxml.Package)
+        assert [a.data() for a in message.attachments] == [a.data() for a in fresh.attachments]
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
+def test_relay_refuses_what_parse_refuses(path: Path) -> None:
+    data = path.read_bytes()
+    try:
+        expected: edxml.Package | edxml.StatusMessage | edxml.EnvelopeError = edxml.parse(data)
+    except edxml.EnvelopeError as error:
+        expected = error
+    if not isinstance(expected, edxml.EnvelopeError):
+        # a lying zip directory is refused only when decoding: parse and relay both accept it
+        assert edxml.relay(data, HUB, STAMP)[0] == expected
+        return
+    with pytest.raises(edxml.EnvelopeError) as info:
+        edxml.relay(data, HUB, STAMP)
+    got = info.value
+    assert (type(got), got.reason, got.line, got.path) == (
+        type(expected),
+        expected.reason,
+        expected.line,
+        expected.path,
+    )
+
+
+def test_relay_honours_the_limits(package_bytes: bytes) -> None:
+    small = edxml.Limits(max_bytes=len(package_bytes) - 1)
+    with pytest.raises(edxml.LimitError) as info:
+        edxml.relay(package_bytes, HUB, STAMP, limits=small)
+    with pytest.raises(edxml.LimitError) as direct:
+        edxml.parse(package_bytes, limits=small)
+    assert info.value.reason == direct.value.reason
+
+
+def test_relay_checks_the_hop_first() -> None:
+    with pytest.raises(edxml.ModelError, match="TraceHeader OrganId = ''"):
+        edxml.relay(b"not even xml", "", STAMP)
+    with pytest.raises(edxml.ModelError, match=r"expected a datetime\.datetime"):
+        edxml.relay(b"not even xml", HUB, dt.date(2025, 1, 1))  # type: ignore[arg-type]

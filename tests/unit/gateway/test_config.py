@@ -24,6 +24,11 @@ def test_defaults_are_valid_and_durable() -> None:
         ({"rate_limit_per_s": 0.0}, "expected a rate > 0 or off"),
         ({"synchronous": "EXTRA"}, "expected one of FULL, NORMAL, OFF"),
         ({"port": 70000}, "port = 70000"),
+        (
+            {"hub_organ_id": " 000.00.00.G22"},
+            "hub_organ_id = ' 000.00.00.G22': expected an OrganId",
+        ),
+        ({"hub_organ_id": "  "}, "hub_organ_id = '  ': expected an OrganId"),
     ],
 )
 def test_bad_values_are_named(settings: dict[str, object], message: str) -> None:
