@@ -70,6 +70,11 @@ def add_hub_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# A regression residual above this says the demands are not to be trusted: two calibrations of
+# the same gateway with residuals of 10 % and 14 % predicted knees 3x apart (2026-11-21).
+RESIDUAL_WARNING = 0.05
+
+
 @contextlib.contextmanager
 def hub_from_args(
     args: argparse.Namespace, scenario: Path, out: Path
@@ -182,3 +187,9 @@ def print_calibration(cal: Any) -> None:
     )
     residual = "n/a" if cal.residual != cal.residual else f"{cal.residual:.1%}"
     console.print(f"method: {cal.method}; CPU regression residual {residual}")
+    if cal.residual > RESIDUAL_WARNING:
+        console.print(
+            f"✗ the hub's CPU per step varies more than the operations explain (residual "
+            f"{residual} > {RESIDUAL_WARNING:.0%}): treat these demands as rough; calibrate with "
+            "more --repeats or a longer --step-duration"
+        )

@@ -110,31 +110,37 @@ def _twin(args: argparse.Namespace) -> int:
     if args.calibration is not None and not args.calibration.is_file():
         raise CalibrateArgumentError(f"--calibration {args.calibration}: expected an existing file")
     console = Console(stderr=True)
+    calibration = args.calibration
+    guess = 5.0
+    if calibration is None:
+        calibration = out / "calibration.toml"
+        steps_out = out / "calibration-steps"
+        steps_out.mkdir(parents=True, exist_ok=True)
+        # With --embedded, calibration and measurement each get a gateway of their own: the
+        # calibration's traffic (large packages, a burst) stays in the store of the hub it ran
+        # against, and a measured step must start from the state the simulation starts from.
+        hub = hub_from_args(args, Path(args.scenario), steps_out)
+        with hub as (url, creds, pid, cpus, lcpus), console.status("calibrating at low load"):
+            cal = calibrate(
+                url=url,
+                credentials=creds,
+                hub_pid=pid,
+                cpus=cpus,
+                out=steps_out,
+                repeats=args.calibration_repeats,
+                duration_s=duration,
+                cpus_load=lcpus,
+            )
+        calibration.write_text(cal.to_toml(), encoding="utf-8")
+        calibration.with_suffix(".json").write_text(
+            json.dumps(cal.to_json(), indent=1), encoding="utf-8"
+        )
+        print_calibration(cal)
+        mean_kb = scenario.attachments.package_kb(
+            scenario.attachments.count.mean * scenario.attachments.size_kb.mean
+        )
+        guess = cal.capacity_per_s(package_kb=mean_kb, fanout=scenario.fanout.mean) * 0.5
     with hub_from_args(args, Path(args.scenario), out) as (url, creds, pid, cpus, load_cpus):
-        calibration = args.calibration
-        guess = 5.0
-        if calibration is None:
-            calibration = out / "calibration.toml"
-            with console.status(f"calibrating {url} at low load"):
-                cal = calibrate(
-                    url=url,
-                    credentials=creds,
-                    hub_pid=pid,
-                    cpus=cpus,
-                    out=out / "calibration-steps",
-                    repeats=args.calibration_repeats,
-                    duration_s=duration,
-                    cpus_load=load_cpus,
-                )
-            calibration.write_text(cal.to_toml(), encoding="utf-8")
-            calibration.with_suffix(".json").write_text(
-                json.dumps(cal.to_json(), indent=1), encoding="utf-8"
-            )
-            print_calibration(cal)
-            mean_kb = scenario.attachments.package_kb(
-                scenario.attachments.count.mean * scenario.attachments.size_kb.mean
-            )
-            guess = cal.capacity_per_s(package_kb=mean_kb, fanout=scenario.fanout.mean) * 0.5
         request = TwinRequest(
             scenario=Path(args.scenario),
             calibration=calibration,
