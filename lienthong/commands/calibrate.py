@@ -154,13 +154,18 @@ def _calibrate(args: argparse.Namespace) -> int:
             cpus_load=load_cpus,
             on_step=on_step,
         )
-    args.out.write_text(cal.to_toml(), encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(cal.to_json(), indent=1), encoding="utf-8")
+    write_calibration(cal, args.out)
     print_calibration(cal)
     print(
         f'wrote {args.out} (include it in a scenario: include = ["{args.out.resolve()}"]) and {args.out.with_suffix(".json")}'
     )
     return 0
+
+
+def write_calibration(cal: Any, path: Path) -> None:
+    """The calibration as a file scenarios include (``path``) and its JSON beside it."""
+    path.write_text(cal.to_toml(), encoding="utf-8")
+    path.with_suffix(".json").write_text(json.dumps(cal.to_json(), indent=1), encoding="utf-8")
 
 
 def print_calibration(cal: Any) -> None:

@@ -15,6 +15,7 @@ from lienthong.commands.calibrate import (
     add_hub_arguments,
     hub_from_args,
     print_calibration,
+    write_calibration,
 )
 
 
@@ -131,10 +132,7 @@ def _twin(args: argparse.Namespace) -> int:
                 duration_s=duration,
                 cpus_load=lcpus,
             )
-        calibration.write_text(cal.to_toml(), encoding="utf-8")
-        calibration.with_suffix(".json").write_text(
-            json.dumps(cal.to_json(), indent=1), encoding="utf-8"
-        )
+        write_calibration(cal, calibration)
         print_calibration(cal)
         mean_kb = scenario.attachments.package_kb(
             scenario.attachments.count.mean * scenario.attachments.size_kb.mean
