@@ -22,14 +22,14 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
+from _bare_server import start_bare  # noqa: E402  (bench/, the script's own directory)
 
 from gateway import Credentials, GatewayConfig, GatewayProcess  # noqa: E402
 from gateway._samples import sample_package  # noqa: E402
@@ -280,46 +280,6 @@ def _server_side(log: Path, start: float, end: float) -> dict[str, float]:
     }
 
 
-def _bare_server(port_file: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "_bare_app:app",
-            "--app-dir",
-            str(ROOT / "bench"),
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    for _ in range(200):
-        try:
-            httpx.get(url + "/", timeout=1.0)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    return proc, url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -386,7 +346,7 @@ def main() -> None:
             if line.startswith("vxp_worker_seconds_count "):
                 worker_n = float(line.split()[1])
         worker_ms = 1000 * worker_s / max(worker_n, 1)
-        proc, url = _bare_server(Path(tmp))
+        proc, url = start_bare()
         try:
             requests = Requests(
                 packages,

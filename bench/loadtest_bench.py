@@ -18,15 +18,15 @@ import csv
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _bare_server import start_bare  # noqa: E402  (bench/, the script's own directory)
 
 from gateway import Credentials  # noqa: E402
 from lienthong.agencies import load_directory  # noqa: E402
@@ -42,53 +42,11 @@ SMALL = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cpus() -> tuple[frozenset[int] | None, frozenset[int] | None]:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return None, None
     return frozenset(cpus[:1]), frozenset(cpus[1:])
-
-
-def _bare(port: int, cpus: frozenset[int] | None) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "_bare_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT / "bench",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    if cpus is not None:
-        os.sched_setaffinity(proc.pid, cpus)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("bench: the bare endpoint did not start")
 
 
 def _children_cpu_s() -> float:
@@ -200,9 +158,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
     server_cpus, load_cpus = _cpus()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = _bare(port, server_cpus)
+    server, url = start_bare(server_cpus)
     try:
         with tempfile.TemporaryDirectory(prefix="lienthong-bench-") as tmp:
             creds = Credentials.generate(load_directory("2019").codes()).save(

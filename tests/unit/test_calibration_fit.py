@@ -86,24 +86,32 @@ def _step(
     )
 
 
-def test_fit_recovers_the_demands_of_synthetic_steps() -> None:
-    truth = {
-        "idle": 0.002,
-        "list": 0.0004,
-        "send": 0.0012,
-        "send_kb": 0.00001,
-        "fetch_ack": 0.0009,
-        "fetch_kb": 0.000004,
-    }
-    steps = [
-        _step("polls", 0.0, 1, 0, truth),
-        _step("polls x4", 0.0, 1, 0, truth, n_list=800),
-        _step("a", 10.0, 1, 160, truth),
-        _step("b", 300.0, 1, 160, truth),
-        _step("c", 10.0, 3, 160, truth),
-        _step("d", 300.0, 3, 160, truth),
-        _step("e", 1000.0, 1, 80, truth),
+# The hub's true demands in the synthetic steps (seconds per call, per kB, per second idle).
+TRUTH = {
+    "idle": 0.002,
+    "list": 0.0004,
+    "send": 0.0012,
+    "send_kb": 0.00001,
+    "fetch_ack": 0.0009,
+    "fetch_kb": 0.000004,
+}
+
+
+def _steps() -> list[StepResult]:
+    """The default calibration's steps, measured on a hub with exactly ``TRUTH``."""
+    return [
+        _step("polls", 0.0, 1, 0, TRUTH),
+        _step("polls x4", 0.0, 1, 0, TRUTH, n_list=800),
+        _step("a", 10.0, 1, 160, TRUTH),
+        _step("b", 300.0, 1, 160, TRUTH),
+        _step("c", 10.0, 3, 160, TRUTH),
+        _step("d", 300.0, 3, 160, TRUTH),
+        _step("e", 1000.0, 1, 80, TRUTH),
     ]
+
+
+def test_fit_recovers_the_demands_of_synthetic_steps() -> None:
+    steps = _steps()
     cal = fit(steps, target="http://hub", cpus=1)
     assert cal.residual < 1e-6
     assert cal.list_ms == pytest.approx(0.4, rel=1e-4)
@@ -139,24 +147,8 @@ def _with_drain(step: StepResult, share: float) -> StepResult:
 
 def test_the_fit_counts_what_the_drain_served() -> None:
     """The hub's CPU is read across the run and its drain: calls of both must be counted."""
-    truth = {
-        "idle": 0.002,
-        "list": 0.0004,
-        "send": 0.0012,
-        "send_kb": 0.00001,
-        "fetch_ack": 0.0009,
-        "fetch_kb": 0.000004,
-    }
     shares = (0.0, 0.1, 0.3, 0.5, 0.2, 0.4, 0.6)
-    plain = [
-        _step("polls", 0.0, 1, 0, truth),
-        _step("polls x4", 0.0, 1, 0, truth, n_list=800),
-        _step("a", 10.0, 1, 160, truth),
-        _step("b", 300.0, 1, 160, truth),
-        _step("c", 10.0, 3, 160, truth),
-        _step("d", 300.0, 3, 160, truth),
-        _step("e", 1000.0, 1, 80, truth),
-    ]
+    plain = _steps()
     cal = fit([_with_drain(s, k) for s, k in zip(plain, shares, strict=True)], target="h", cpus=1)
     assert cal.residual < 1e-6
     assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
