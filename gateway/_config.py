@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from gateway._errors import ConfigError
 if TYPE_CHECKING:
     from lienthong.scenario import Hub
 
-__all__ = ["SYNCHRONOUS_MODES", "GatewayConfig"]
+__all__ = ["SYNCHRONOUS_MODES", "GatewayConfig", "parse_cpus"]
 
 SYNCHRONOUS_MODES = ("FULL", "NORMAL", "OFF")
 # EDXML.md: no official size limit is published; one gateway chose 50 MB.
@@ -67,6 +68,9 @@ class GatewayConfig:
     list_max_items: int = 1000
     access_log: str | None = "-"
     shutdown_timeout_s: float = 10.0
+    # CPUs the server and every worker process run on, as ``taskset -c`` takes them ("0",
+    # "0-1,3"); None: wherever the system puts them. Pinned before any worker starts.
+    cpus: str | None = None
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -190,6 +194,11 @@ def _problems(c: GatewayConfig) -> list[str]:
         "seconds > 0",
     )
     need(c.list_max_items >= 1, "list_max_items", c.list_max_items, "an integer ≥ 1")
+    if c.cpus is not None:
+        try:
+            parse_cpus(c.cpus)
+        except ValueError as exc:
+            out.append(f"gateway cpus = {c.cpus!r}: {exc}")
     need(
         math.isfinite(c.shutdown_timeout_s) and c.shutdown_timeout_s >= 0,
         "shutdown_timeout_s",
@@ -197,3 +206,23 @@ def _problems(c: GatewayConfig) -> list[str]:
         "seconds ≥ 0",
     )
     return out
+
+
+def parse_cpus(text: str) -> frozenset[int]:
+    """``"0-1,3"`` → {0, 1, 3}: CPUs this process may run on. Raises ValueError saying what
+    was expected."""
+    allowed = os.sched_getaffinity(0)
+    shown = ",".join(str(c) for c in sorted(allowed))
+    expected = f"expected a CPU list such as 0 or 0-1,3 among this machine's {shown}"
+    cpus: set[int] = set()
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError(expected)
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise ValueError(expected)
+        cpus.update(range(low, high + 1))
+    if not cpus <= allowed:
+        raise ValueError(expected)
+    return frozenset(cpus)

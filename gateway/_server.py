@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import signal
 import socket
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from gateway._config import GatewayConfig
+from gateway._config import GatewayConfig, parse_cpus
 from gateway._credentials import Credentials
 from gateway._directory import AgencyDirectory
 from gateway._errors import ConfigError, CredentialsError
@@ -80,6 +81,8 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
 
     from gateway._app import create_app
 
+    if config.cpus is not None:  # before any worker starts: children inherit it
+        os.sched_setaffinity(0, parse_cpus(config.cpus))
     sock = _bind(config.host, config.port)  # first: a taken port fails before anything opens
     hub = build_hub(config, out=out)
     host, port = sock.getsockname()[:2]

@@ -103,12 +103,12 @@ def embedded_gateway(
             db=Path(tmp) / "hub.db",
             topology=scenario.topology.directory,
             access_log=None,
+            # pinned by the server itself before its workers start, so they are pinned too
+            cpus=None if cpus is None else ",".join(str(c) for c in sorted(cpus)),
         ).with_settings(settings)
         process = GatewayProcess(config, stderr=log)
         process.start()
         try:
-            if cpus is not None:
-                os.sched_setaffinity(process.pid, cpus)
             yield process
         finally:
             process.stop()

@@ -45,6 +45,10 @@ def register(sub: Any) -> None:
         help="take workers, admission limit, rate limit and batch size from "
         "this scenario's [hub] section (and its topology)",
     )
+    serve.add_argument(
+        "--cpus",
+        help="pin the server and its workers to these CPUs, as taskset -c takes them: 0, 0-1,3",
+    )
     serve.add_argument("--access-log", help="access log: a file, '-' for stderr (default) or 'off'")
     serve.add_argument(
         "--set",
@@ -87,6 +91,8 @@ def _config(args: argparse.Namespace) -> Any:
         changes["extra_agencies"] = args.extra_agencies
     if args.workers is not None:
         changes["workers"] = args.workers
+    if args.cpus is not None:
+        changes["cpus"] = args.cpus
     if args.access_log is not None:
         changes["access_log"] = None if args.access_log == "off" else args.access_log
     return config.with_settings([f"{k}={'off' if v is None else v}" for k, v in changes.items()])

@@ -69,6 +69,18 @@ def test_workers_leave_with_their_server(tmp_path: Path) -> None:
     assert not [w for w in workers if _alive(w)]
 
 
+def test_cpus_pin_the_server_and_every_worker(tmp_path: Path) -> None:
+    cpu = min(os.sched_getaffinity(0))
+    pinned = start_hub(tmp_path, workers=2, cpus=str(cpu))
+    try:
+        processes = [pinned.process.pid, *_children(pinned.process.pid)]
+        assert len(processes) == 3
+        # workers started by the server inherit its CPUs: none is left free to float
+        assert [os.sched_getaffinity(pid) for pid in processes] == [{cpu}] * 3
+    finally:
+        assert pinned.process.stop() == 0
+
+
 def test_metrics_expose_requests_queues_and_commits(
     hub: RunningHub, numbers: Callable[[], int]
 ) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from gateway import ConfigError, GatewayConfig
+from gateway._config import parse_cpus
 from lienthong.scenario import load_scenario
 
 
@@ -29,6 +31,9 @@ def test_defaults_are_valid_and_durable() -> None:
             "hub_organ_id = ' 000.00.00.G22': expected an OrganId",
         ),
         ({"hub_organ_id": "  "}, "hub_organ_id = '  ': expected an OrganId"),
+        ({"cpus": "zero"}, "cpus = 'zero': expected a CPU list such as 0 or 0-1,3 among"),
+        ({"cpus": "1-0"}, "cpus = '1-0': expected a CPU list"),
+        ({"cpus": "4096"}, "cpus = '4096': expected a CPU list"),
     ],
 )
 def test_bad_values_are_named(settings: dict[str, object], message: str) -> None:
@@ -70,3 +75,9 @@ def test_from_scenario_hub_takes_the_simulated_knobs(repo_root: Path) -> None:
     assert config.batch_max == 32
     assert config.admission_limit == scenario.hub.admission_limit
     assert config.port == 0
+
+
+def test_a_cpu_list_reads_as_taskset_writes_it() -> None:
+    first = min(os.sched_getaffinity(0))
+    assert parse_cpus(str(first)) == {first}
+    assert parse_cpus(f"{first}-{first},{first}") == {first}
