@@ -46,10 +46,23 @@ def predict(
             except KeyError:
                 row[f"{q}_ms"] = None
         out["operations"][op] = row
+    for name in _JOURNEYS:  # delivery_s, status_roundtrip_s: in ms beside the operations
+        out[name] = {
+            f"{q}_ms": _finite(results.metric(f"{name}.{q}").mean * 1000.0)
+            for q in ("p50", "p95", "p99")
+        }
     out["packages_per_s"] = _finite(results.metric("throughput.packages_per_h").mean / 3600.0)
     out["refusal_ratio"] = _finite(results.metric("ratios.refusal").mean)
     out["bottleneck"] = results.bottleneck()[0]
     return out
+
+
+# The journeys both sides time end to end (the load test from its reconciliation records).
+_JOURNEYS = {"delivery_s": "delivery", "status_roundtrip_s": "status round trip"}
+
+
+def _to_ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0
 
 
 def _finite(value: float) -> float | None:
@@ -113,6 +126,17 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
                 _ms(pred.get("p95_ms")),
                 _ms(s["p99_ms"]),
                 _ms(pred.get("p99_ms")),
+            )
+        for name, label in _JOURNEYS.items():
+            got = summary["reconciliation"].get(name.removesuffix("_s"), {})
+            pred = pr.get(name, {})
+            side.add_row(
+                label,
+                *(
+                    cell
+                    for q in ("p50", "p95", "p99")
+                    for cell in (_ms(_to_ms(got.get(f"{q}_s"))), _ms(pred.get(f"{q}_ms")))
+                ),
             )
         accepted = summary["operations"].get("send", {}).get("ok", 0) / p["duration_s"]
         side.add_row(

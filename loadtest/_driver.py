@@ -175,7 +175,7 @@ class Driver:
             now=_local(started),
         )
         if self._deliver("send", sender, _EDOC, data, due):
-            self.ledger.accepted.append((document_id, sender, recipients))
+            self.ledger.accepted.append((document_id, sender, recipients, due - self.t0))
 
     def _deliver(
         self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
@@ -223,6 +223,7 @@ class Driver:
             )
             if fetched.outcome != OK:
                 continue  # stays listed until acknowledged: fetched again next poll
+            at = time.time() - self.t0  # fetched: what the simulation's delivery latency ends at
             message = self._read(fetched)
             if message is None:
                 continue
@@ -230,12 +231,12 @@ class Driver:
                 "ack", "updateStatus", me, {"docId": doc, "status": "done"}, scheduled_s=time.time()
             )
             if isinstance(message, Package):
-                self.ledger.fetched.append((message.document_id, me, message.recipients))
+                self.ledger.fetched.append((message.document_id, me, message.recipients, at))
                 if acked.outcome == OK:
                     self._answer(i, message)
             else:
                 key = status_key(message.document_id, message.sender.organ_id, message.status_code)
-                self.ledger.statuses_fetched.append((key, me, message.notify))
+                self.ledger.statuses_fetched.append((key, me, message.notify, at))
         return len(items)
 
     def _read(self, reply: Reply) -> Package | StatusMessage | None:

@@ -4,16 +4,23 @@ Senders record what the hub accepted; recipients record what they fetched (read 
 edXML itself, not from the hub's list). Status messages are reconciled the same way against the
 senders they answer. Records are plain tuples so they travel between Locust processes as-is.
 
+Each record carries its time (seconds from the run's start), so the same records give what
+the simulation calls delivery latency (a package's scheduled send → its first fetch by each
+recipient) and status round trip (scheduled send → the recipient's 01 fetched by the sender),
+the drain's late fetches included: a hub that accepts faster than it delivers shows it there.
+
 Pure: never imports locust.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Ledger", "Reconciliation", "reconcile"]
+import numpy as np
+
+__all__ = ["Latency", "Ledger", "Reconciliation", "reconcile"]
 
 _SHOWN = 20  # problems listed by name; the counts are always complete
 
@@ -22,15 +29,15 @@ _SHOWN = 20  # problems listed by name; the counts are always complete
 class Ledger:
     """What one load-generator process saw. Merge ledgers with ``+=``."""
 
-    # (document_id, sender code, recipient codes) for every package the hub accepted
-    accepted: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
-    # (document_id, fetching agency code, recipient codes named in the fetched package)
-    fetched: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    # (document_id, sender code, recipient codes, scheduled send s) for every package the hub
+    # accepted
+    accepted: list[tuple[str, str, tuple[str, ...], float]] = field(default_factory=list)
+    # (document_id, fetching agency code, recipient codes named in the fetched package, s)
+    fetched: list[tuple[str, str, tuple[str, ...], float]] = field(default_factory=list)
     # (status key, code of the party it notifies) for every status the hub accepted
     statuses_sent: list[tuple[str, str]] = field(default_factory=list)
-    # (status key, fetching agency code)
-    # (status key, fetching agency, the agency the status itself says to notify)
-    statuses_fetched: list[tuple[str, str, str]] = field(default_factory=list)
+    # (status key, fetching agency, the agency the status itself says to notify, s)
+    statuses_fetched: list[tuple[str, str, str, float]] = field(default_factory=list)
     # what the hub still listed for the agencies after the drain: queued, not lost
     waiting_deliveries: int = 0
     waiting_statuses: int = 0
@@ -49,8 +56,8 @@ class Ledger:
     def to_json(self) -> dict[str, Any]:
         return {
             "waiting": [self.waiting_deliveries, self.waiting_statuses, self.unknown_waiting],
-            "accepted": [[d, s, list(r)] for d, s, r in self.accepted],
-            "fetched": [[d, a, list(r)] for d, a, r in self.fetched],
+            "accepted": [[d, s, list(r), t] for d, s, r, t in self.accepted],
+            "fetched": [[d, a, list(r), t] for d, a, r, t in self.fetched],
             "statuses_sent": [list(x) for x in self.statuses_sent],
             "statuses_fetched": [list(x) for x in self.statuses_fetched],
         }
@@ -62,11 +69,39 @@ class Ledger:
             waiting_deliveries=int(waiting),
             waiting_statuses=int(statuses_waiting),
             unknown_waiting=int(unknown),
-            accepted=[(str(d), str(s), tuple(str(x) for x in r)) for d, s, r in data["accepted"]],
-            fetched=[(str(d), str(a), tuple(str(x) for x in r)) for d, a, r in data["fetched"]],
+            accepted=[
+                (str(d), str(s), tuple(str(x) for x in r), float(t))
+                for d, s, r, t in data["accepted"]
+            ],
+            fetched=[
+                (str(d), str(a), tuple(str(x) for x in r), float(t))
+                for d, a, r, t in data["fetched"]
+            ],
             statuses_sent=[(str(k), str(a)) for k, a in data["statuses_sent"]],
-            statuses_fetched=[(str(k), str(a), str(n)) for k, a, n in data["statuses_fetched"]],
+            statuses_fetched=[
+                (str(k), str(a), str(n), float(t)) for k, a, n, t in data["statuses_fetched"]
+            ],
         )
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Count, mean and percentiles (seconds) of a set of latencies; None when there are none."""
+
+    count: int
+    mean_s: float | None
+    p50_s: float | None
+    p95_s: float | None
+    p99_s: float | None
+    max_s: float | None
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Latency:
+        if not values:
+            return cls(0, None, None, None, None, None)
+        a = np.asarray(values, dtype=float)
+        p50, p95, p99 = (float(x) for x in np.percentile(a, [50, 95, 99]))
+        return cls(len(a), float(a.mean()), p50, p95, p99, float(a.max()))
 
 
 @dataclass(frozen=True)
@@ -88,6 +123,10 @@ class Reconciliation:
     waiting_statuses: int
     unknown_waiting: int
     examples: tuple[str, ...]
+    # scheduled send → first fetch by each recipient, over the deliveries fetched (drain too)
+    delivery: Latency = field(default_factory=lambda: Latency.of([]))
+    # scheduled send → the recipient's 01 fetched by the sender
+    status_roundtrip: Latency = field(default_factory=lambda: Latency.of([]))
 
     @property
     def lost(self) -> int:
@@ -146,19 +185,24 @@ def reconcile(ledger: Ledger) -> Reconciliation:
     """Compare what senders had accepted with what recipients fetched."""
     expected: dict[tuple[str, str], None] = {}
     addressed: dict[str, frozenset[str]] = {}
-    for doc, _sender, recipients in ledger.accepted:
+    due: dict[str, float] = {}
+    for doc, _sender, recipients, at in ledger.accepted:
         addressed[doc] = frozenset(recipients)
+        due[doc] = at
         for r in recipients:
             expected[(doc, r)] = None
     seen: set[tuple[str, str]] = set()
     wrong = unknown = duplicates = 0
     examples: list[str] = []
-    for doc, agency, named in ledger.fetched:
+    delivery: list[float] = []
+    for doc, agency, named, at in ledger.fetched:
         pair = (doc, agency)
         if pair in seen:
             duplicates += 1  # at-least-once delivery allows repeats; they are not losses
             continue
         seen.add(pair)
+        if pair in expected:
+            delivery.append(at - due[doc])
         if doc not in addressed:
             unknown += 1
             _note(examples, f"{doc} fetched by {agency} but never accepted from a sender")
@@ -172,10 +216,14 @@ def reconcile(ledger: Ledger) -> Reconciliation:
     s_notify = dict(ledger.statuses_sent)
     s_seen: set[tuple[str, str]] = set()
     s_wrong = s_unknown = 0
-    for status, agency, notify in ledger.statuses_fetched:
+    roundtrip: list[float] = []
+    for status, agency, notify, at in ledger.statuses_fetched:
         if (status, agency) in s_seen:
             continue
         s_seen.add((status, agency))
+        parts = status.rsplit("|", 2)  # loadtest._packages.status_key: package|answering|code
+        if len(parts) == 3 and parts[2] == "01" and parts[0] in due and notify == agency:
+            roundtrip.append(at - due[parts[0]])
         sent_to = s_notify.get(status)
         if notify != agency or (sent_to is not None and sent_to != agency):
             s_wrong += 1
@@ -201,6 +249,8 @@ def reconcile(ledger: Ledger) -> Reconciliation:
         waiting_statuses=ledger.waiting_statuses,
         unknown_waiting=ledger.unknown_waiting,
         examples=tuple(examples),
+        delivery=Latency.of(delivery),
+        status_roundtrip=Latency.of(roundtrip),
     )
 
 

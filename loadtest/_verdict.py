@@ -1,7 +1,8 @@
 """The verdict: every SLO of the scenario checked against what the run measured.
 
 One ``Check`` per SLO; a broken one carries a one-line message naming the SLO, the measured value
-and the limit. Reconciliation (nothing lost, nothing misdelivered) is always checked.
+and the limit. Reconciliation (nothing lost, nothing misdelivered) is always checked; delivery
+latency and status round trip come from its timed records, as the simulation defines them.
 
 Pure: never imports locust.
 """
@@ -73,6 +74,28 @@ def judge(log: RunLog, reconciliation: Reconciliation, slo: Slo) -> list[Check]:
                     f"{name}: measured {_fmt(value, ' ms')} (limit {limit:g} ms)",
                 )
             )
+    r = reconciliation
+    for name, latency, limit, what in (
+        ("slo.delivery_p95_s", r.delivery, slo.delivery_p95_s, "sent → fetched by the recipient"),
+        (
+            "slo.status_roundtrip_p95_s",
+            r.status_roundtrip,
+            slo.status_roundtrip_p95_s,
+            "sent → status 01 back at the sender",
+        ),
+    ):
+        if limit is None or latency.p95_s is None:
+            continue  # off, or nothing of the kind fetched (reconciliation says whether it should)
+        checks.append(
+            Check(
+                name,
+                latency.p95_s,
+                limit,
+                latency.p95_s <= limit,
+                f"{name}: measured {_fmt(latency.p95_s, ' s')} (limit {limit:g} s) over "
+                f"{latency.count} {what}",
+            )
+        )
     # Ratios over the scenario's operations only: the harness's own calls after the run (the
     # drain, the final counts) are reported, not judged.
     judged = [o for name, o in log.operations.items() if name in OPERATIONS]
@@ -121,7 +144,6 @@ def judge(log: RunLog, reconciliation: Reconciliation, slo: Slo) -> list[Check]:
                 name, value, limit, ok, f"{name}: {value:.4f} (limit {sense} {limit:g}): {detail}"
             )
         )
-    r = reconciliation
     if r.ok:
         message = (
             f"all {r.expected_deliveries} deliveries and {r.statuses_expected} statuses arrived "

@@ -14,15 +14,15 @@ from loadtest._verdict import judge
 
 def _ledger() -> Ledger:
     return Ledger(
-        accepted=[("d1", "A", ("B", "C")), ("d2", "B", ("A",))],
+        accepted=[("d1", "A", ("B", "C"), 1.0), ("d2", "B", ("A",), 2.0)],
         fetched=[
-            ("d1", "B", ("B", "C")),
-            ("d1", "C", ("B", "C")),
-            ("d2", "A", ("A",)),
-            ("d2", "A", ("A",)),
+            ("d1", "B", ("B", "C"), 1.5),
+            ("d1", "C", ("B", "C"), 3.0),
+            ("d2", "A", ("A",), 2.5),
+            ("d2", "A", ("A",), 9.0),  # fetched again: not a new delivery
         ],
-        statuses_sent=[("s1", "A")],
-        statuses_fetched=[("s1", "A", "A")],
+        statuses_sent=[("d1|B|01", "A")],
+        statuses_fetched=[("d1|B|01", "A", "A", 4.0)],
     )
 
 
@@ -34,9 +34,13 @@ def test_reconcile_all_delivered_with_a_duplicate() -> None:
 
 def test_reconcile_finds_missing_wrong_and_unknown() -> None:
     ledger = _ledger()
-    ledger.fetched = [("d1", "B", ("B", "C")), ("d1", "X", ("B", "C")), ("zz", "A", ("A",))]
-    # s1 (for A) fetched by B; s2 fetched by A, whom it notifies, but never seen accepted.
-    ledger.statuses_fetched = [("s1", "B", "A"), ("s2", "A", "A")]
+    ledger.fetched = [
+        ("d1", "B", ("B", "C"), 1.5),
+        ("d1", "X", ("B", "C"), 1.5),
+        ("zz", "A", ("A",), 1.5),
+    ]
+    # d1's 01 (for A) fetched by B; s2 fetched by A, whom it notifies, but never seen accepted.
+    ledger.statuses_fetched = [("d1|B|01", "B", "A", 3.0), ("s2", "A", "A", 3.0)]
     r = reconcile(ledger)
     assert not r.ok
     assert (
@@ -52,10 +56,36 @@ def test_reconcile_finds_missing_wrong_and_unknown() -> None:
     assert len(r.notes()) == 2
 
 
+def test_delivery_and_status_round_trip_are_timed_from_the_scheduled_send() -> None:
+    r = reconcile(_ledger())
+    # d1 → B 0.5 s, d1 → C 2.0 s, d2 → A 0.5 s (its second fetch does not count again)
+    assert r.delivery.count == 3
+    assert r.delivery.max_s == 2.0
+    assert r.delivery.mean_s is not None
+    assert abs(r.delivery.mean_s - 1.0) < 1e-9
+    # B's 01 for d1 reached A 3 s after d1 was due
+    assert (r.status_roundtrip.count, r.status_roundtrip.p50_s) == (1, 3.0)
+    empty = reconcile(Ledger())
+    assert (empty.delivery.count, empty.delivery.p95_s) == (0, None)
+
+
+def test_slow_deliveries_break_the_delivery_slo(scenarios_dir: Path) -> None:
+    slo = dataclasses.replace(
+        load_scenario(scenarios_dir / "smoke.toml").slo,
+        delivery_p95_s=1.5,
+        status_roundtrip_p95_s=10.0,
+    )
+    checks = {c.name: c for c in judge(_log(100.0, [OK] * 2, 2), reconcile(_ledger()), slo)}
+    delivery = checks["slo.delivery_p95_s"]
+    assert not delivery.ok
+    assert delivery.message.startswith("slo.delivery_p95_s: measured 1.85 s (limit 1.5 s) over 3")
+    assert checks["slo.status_roundtrip_p95_s"].ok
+
+
 def test_items_fetched_without_the_sender_knowing_are_not_failures() -> None:
     ledger = _ledger()
-    ledger.fetched.append(("old", "A", ("A",)))  # e.g. an earlier run's leftover on staging
-    ledger.statuses_fetched.append(("s9", "A", "A"))
+    ledger.fetched.append(("old", "A", ("A",), 5.0))  # e.g. an earlier run's leftover on staging
+    ledger.statuses_fetched.append(("s9", "A", "A", 5.0))
     r = reconcile(ledger)
     assert r.ok
     assert (r.unknown_fetched, r.statuses_unknown) == (1, 1)
