@@ -101,6 +101,9 @@ def hub_from_args(
     cpus = sorted(os.sched_getaffinity(0))
     pin = not args.no_pin and len(cpus) >= 2
     # The gateway gets one CPU and one worker process; the load generator another CPU.
+    # (Tried: two workers on the one CPU halved sendEdoc's time inside the hub at 110
+    # packages/s of scenarios/twin.toml, 24 against 48–58 ms, but the twin's measured knee fell
+    # to 120.9/s from 131.7–138.1/s and p95 below it stayed 41–73 % over the prediction.)
     hub_cpus = frozenset(cpus[:1]) if pin else None
     load_cpus = frozenset(cpus[1:]) if pin else None
     with embedded_gateway(
