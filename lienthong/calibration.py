@@ -128,6 +128,9 @@ class StepResult:
     hub_cpu_s: float | None
     generator_cpu_s: float
     summary_path: str
+    # (Δ CPU seconds, Δ sends) the hub's worker processes report for their part of each send
+    # and status (vxp_worker_seconds); None when the hub does not expose it
+    worker: tuple[float, float] | None = None
 
     def all_counts(self, op: str) -> int:
         """Calls of ``op`` the hub answered during the step, the drain after the run included
@@ -267,7 +270,7 @@ def measure_step(
             f"hub (see {step_out / 'summary.json'})"
         )
     server: dict[str, tuple[float, float]] = {}
-    commits = None
+    commits = worker = None
     if m0 is not None and m1 is not None:
         for vxp in sorted(set(_VXP.values()) | {"countReceiveEdoc", "countReceiveStatus"}):
             ds = _metric(m1, "vxp_request_seconds_sum", operation=vxp) - _metric(
@@ -281,6 +284,10 @@ def measure_step(
             _metric(m1, "vxp_commit_seconds_sum") - _metric(m0, "vxp_commit_seconds_sum"),
             _metric(m1, "vxp_commit_seconds_count") - _metric(m0, "vxp_commit_seconds_count"),
             _metric(m1, "vxp_committed_rows_total") - _metric(m0, "vxp_committed_rows_total"),
+        )
+        worker = (
+            _metric(m1, "vxp_worker_seconds_sum") - _metric(m0, "vxp_worker_seconds_sum"),
+            _metric(m1, "vxp_worker_seconds_count") - _metric(m0, "vxp_worker_seconds_count"),
         )
     return StepResult(
         step=step,
@@ -296,6 +303,7 @@ def measure_step(
         hub_cpu_s=None if cpu0 is None or cpu1 is None else cpu1 - cpu0,
         generator_cpu_s=gen1 - gen0,
         summary_path=str(step_out / "summary.json"),
+        worker=worker,
     )
 
 
@@ -429,6 +437,11 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
     # The load generator's own time: client-side minus server-side latency, by send size.
     gen_ms, gen_kb_ms, share = _generator_time(sends, have_metrics)
     if have_cpu:
+        # Sends and fetches are nearly equally many in every step (each item sent is fetched
+        # once), so the regression alone splits their fixed costs poorly (one run 1.5 ms a send,
+        # the next 0.0). The workers' own CPU per send, which the hub reports, is taken out
+        # first and added back to the send: only the rest is split by the regression.
+        worker = _worker_costs(steps)
         rows, y = [], []
         for s in steps:
             n, kb = s.all_counts, s.all_kb
@@ -443,16 +456,29 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
                 ]
             )
             y.append(float(s.hub_cpu_s or 0.0))
-        a, b = np.asarray(rows, dtype=float), np.asarray(y)
+        a, total = np.asarray(rows, dtype=float), np.asarray(y)
+        b = total
+        if worker is not None:
+            b = total - np.asarray([s.worker[0] for s in steps if s.worker is not None])
         scale = np.where(a.max(axis=0) > 0, a.max(axis=0), 1.0)
         x = nnls(a / scale, b) / scale
-        residual = float(np.sqrt(np.mean((a @ x - b) ** 2)) / max(np.mean(b), 1e-12))
+        residual = float(np.sqrt(np.mean((a @ x - b) ** 2)) / max(np.mean(total), 1e-12))
         idle, list_s, send_s, send_kb_s, fetch_ack_s, fetch_kb_s = (float(v) for v in x)
+        if worker is not None:
+            send_s += worker[0]
+            send_kb_s += worker[1]
         fetch_share = _fetch_share(steps) if have_metrics else 0.5
         method = (
             "utilisation law: the hub's CPU seconds (process tree, /proc) over each step regressed "
-            "on lists, sends, kB sent, fetches and kB fetched (non-negative least squares); a fetch "
-            "and its acknowledgement split by their server-side latencies; commit costs from /metrics"
+            "on lists, sends, kB sent, fetches and kB fetched (non-negative least squares)"
+            + (
+                ", less the worker processes' own CPU per send (their /metrics), fitted apart "
+                "and added to the send"
+                if worker is not None
+                else ""
+            )
+            + "; a fetch and its acknowledgement split by their server-side latencies; commit "
+            "costs from /metrics"
         )
         demands = (
             list_s * 1e3,
@@ -541,6 +567,25 @@ def _generator_time(sends: Sequence[StepResult], have_metrics: bool) -> tuple[fl
         return 0.0, 0.0, 0.0
     a, b = _line(sizes, own)
     return a, b, float(np.sum(own) / np.sum(client)) if np.sum(client) > 0 else 0.0
+
+
+def _worker_costs(steps: Sequence[StepResult]) -> tuple[float, float] | None:
+    """(CPU seconds a send, a kB sent) of the hub's worker processes, from what they report
+    (``vxp_worker_seconds``); None unless every step has it and two steps sent."""
+    if any(s.worker is None for s in steps):
+        return None
+    rows, y = [], []
+    for s in steps:
+        seconds, count = s.worker or (0.0, 0.0)
+        if count > 0:
+            rows.append([count, s.all_kb("send") + s.all_kb("status")])
+            y.append(seconds)
+    if len(rows) < 2:
+        return None
+    a, b = np.asarray(rows, dtype=float), np.asarray(y)
+    scale = np.where(a.max(axis=0) > 0, a.max(axis=0), 1.0)
+    fixed, per_kb = (float(v) for v in nnls(a / scale, b) / scale)
+    return fixed, per_kb
 
 
 def _fetch_share(steps: Sequence[StepResult]) -> float:

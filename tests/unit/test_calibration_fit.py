@@ -154,3 +154,33 @@ def test_the_fit_counts_what_the_drain_served() -> None:
     assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
     assert cal.fetch_ms + cal.ack_ms == pytest.approx(0.9, rel=1e-4)
     assert cal.fetch_per_kb_ms == pytest.approx(0.004, rel=1e-4)
+
+
+def _with_workers(step: StepResult, fixed_s: float, per_kb_s: float) -> StepResult:
+    """``step`` with its hub reporting the worker processes' CPU: ``fixed_s`` a send or status
+    plus ``per_kb_s`` a kB sent (part of the hub CPU already in the step)."""
+    sends = step.all_counts("send") + step.all_counts("status")
+    kb = step.all_kb("send") + step.all_kb("status")
+    return dataclasses.replace(step, worker=(sends * fixed_s + kb * per_kb_s, float(sends)))
+
+
+def test_the_workers_own_cpu_keeps_the_send_from_being_confused_with_the_fetch() -> None:
+    """With one recipient everywhere, sends and fetches are exactly proportional: the hub's CPU
+    alone cannot say which of the two costs what. What the workers report for each send can."""
+    steps = [
+        _step("polls", 0.0, 1, 0, TRUTH),
+        _step("polls x4", 0.0, 1, 0, TRUTH, n_list=800),
+        _step("a", 10.0, 1, 160, TRUTH),
+        _step("b", 300.0, 1, 160, TRUTH),
+        _step("e", 1000.0, 1, 80, TRUTH),
+    ]
+    worker_fixed, worker_kb = 0.0008, 0.000006  # of TRUTH's 1.2 ms and 0.01 ms/kB a send
+    cal = fit([_with_workers(s, worker_fixed, worker_kb) for s in steps], target="h", cpus=1)
+    assert cal.residual < 1e-6
+    assert "less the worker processes' own CPU per send" in cal.method
+    assert cal.send_ms >= 0.8 - 1e-9  # never below what the workers alone spent on a send
+    assert cal.send_per_kb_ms >= 0.006 - 1e-9
+    # a package and its 01 cost a send each and are fetched once each: their sum is determined
+    assert cal.send_ms + (cal.fetch_ms + cal.ack_ms) == pytest.approx(1.2 + 0.9, rel=1e-4)
+    plain = fit(steps, target="h", cpus=1)
+    assert "worker processes" not in plain.method
