@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lienthong.calibration import Step, StepResult, fit, nnls, parse_metrics
+from lienthong.calibration import Step, StepResult, commit_cv, fit, nnls, parse_metrics
 
 
 def test_nnls_matches_least_squares_when_unconstrained_and_clips_otherwise() -> None:
@@ -184,3 +184,32 @@ def test_the_workers_own_cpu_keeps_the_send_from_being_confused_with_the_fetch()
     assert cal.send_ms + (cal.fetch_ms + cal.ack_ms) == pytest.approx(1.2 + 0.9, rel=1e-4)
     plain = fit(steps, target="h", cpus=1)
     assert "worker processes" not in plain.method
+
+
+# A group-commit histogram read from the gateway on this machine (10 s at 172 packages/s):
+# cumulative counts by bucket bound, as Prometheus writes them.
+_COMMITS = (
+    ("0.001", 1896.0),
+    ("0.0025", 3005.0),
+    ("0.005", 3650.0),
+    ("0.01", 3855.0),
+    ("0.025", 3883.0),
+    ("0.05", 3894.0),
+    ("0.1", 3904.0),
+    ("0.25", 3904.0),
+    ("+Inf", 3904.0),
+)
+
+
+def test_the_commit_cv_comes_from_the_histogram_not_from_step_means() -> None:
+    step = dataclasses.replace(_steps()[2], commit_buckets=_COMMITS)
+    # midpoints 0.5, 1.75, 3.75, 7.5, 17.5, 37.5, 75 ms: mean 2.18 ms, sd 4.7 ms
+    assert commit_cv([step]) == pytest.approx(2.16, abs=0.01)
+    assert commit_cv(_steps()) is None  # no histogram
+    cal = fit(
+        [dataclasses.replace(s, commit_buckets=_COMMITS) for s in _steps()], target="h", cpus=1
+    )
+    assert cal.fsync_cv == pytest.approx(2.16, abs=0.01)
+    assert 'fsync_ms = { dist = "gamma", mean = 2.1000, cv = 2.16' in cal.to_toml()
+    # without one, the spread of the steps' means (here all equal) is floored at 0.1
+    assert fit(_steps(), target="h", cpus=1).fsync_cv == pytest.approx(0.1)
