@@ -4,18 +4,56 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lienthong.durations import parse_duration
 from lienthong.errors import LienthongError
 
+if TYPE_CHECKING:
+    from lienthong.calibration import Calibration, StepResult
+
 
 class CalibrateArgumentError(LienthongError):
     """A calibrate/twin option is unusable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HubUnderTest:
+    """The hub ``calibrate`` and ``twin`` measure, and where the load generator runs."""
+
+    url: str
+    credentials: Path
+    pid: int | None  # its process, when this machine can read its CPU
+    cpus: int  # CPUs the hub has
+    load_cpus: frozenset[int] | None  # CPUs the load generator is pinned to, if any
+
+    def calibrate(
+        self,
+        *,
+        out: Path,
+        repeats: int,
+        duration_s: float,
+        on_step: Callable[[StepResult], None] | None = None,
+    ) -> Calibration:
+        """Run the calibration steps against this hub (``lienthong.calibration.calibrate``)."""
+        from lienthong.calibration import calibrate
+
+        return calibrate(
+            url=self.url,
+            credentials=self.credentials,
+            hub_pid=self.pid,
+            cpus=self.cpus,
+            out=out,
+            repeats=repeats,
+            duration_s=duration_s,
+            cpus_load=self.load_cpus,
+            on_step=on_step,
+        )
 
 
 def register(sub: Any) -> None:
@@ -76,10 +114,9 @@ RESIDUAL_WARNING = 0.05
 
 
 @contextlib.contextmanager
-def hub_from_args(
-    args: argparse.Namespace, scenario: Path, out: Path
-) -> Iterator[tuple[str, Path, int | None, int, frozenset[int] | None]]:
-    """(url, credentials, hub pid or None, hub CPUs, CPUs for the load generator)."""
+def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterator[HubUnderTest]:
+    """The hub the options name: ``--target`` with its credentials, or an embedded gateway
+    started here (and stopped on exit)."""
     from lienthong.harness import embedded_gateway
     from lienthong.scenario import load_scenario
 
@@ -94,7 +131,7 @@ def hub_from_args(
             )
         if args.hub_cpus < 1:
             raise CalibrateArgumentError(f"--hub-cpus = {args.hub_cpus}: expected an integer ≥ 1")
-        yield args.target, args.credentials, args.hub_pid, args.hub_cpus, None
+        yield HubUnderTest(args.target, args.credentials, args.hub_pid, args.hub_cpus, None)
         return
     if args.credentials is not None:
         raise CalibrateArgumentError("--credentials: only with --target URL")
@@ -109,7 +146,7 @@ def hub_from_args(
     with embedded_gateway(
         load_scenario(scenario), settings=("workers=1",), cpus=hub_cpus, log=out / "gateway.log"
     ) as gw:
-        yield gw.url, gw.credentials, gw.pid, 1 if pin else len(cpus), load_cpus
+        yield HubUnderTest(gw.url, gw.credentials, gw.pid, 1 if pin else len(cpus), load_cpus)
 
 
 def _duration(text: str) -> float:
@@ -125,7 +162,7 @@ def _duration(text: str) -> float:
 def _calibrate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from lienthong.calibration import CALIBRATION_SCENARIO, DEFAULT_STEPS, calibrate
+    from lienthong.calibration import CALIBRATION_SCENARIO, DEFAULT_STEPS
 
     duration = _duration(args.step_duration)
     if args.repeats < 1:
@@ -136,27 +173,17 @@ def _calibrate(args: argparse.Namespace) -> int:
     total = len(DEFAULT_STEPS) * args.repeats
     done = [0]
     with (
-        hub_from_args(args, CALIBRATION_SCENARIO, out_dir) as (url, creds, pid, cpus, load_cpus),
-        console.status(f"calibrating {url}: step 1 of {total}") as status,
+        hub_from_args(args, CALIBRATION_SCENARIO, out_dir) as hub,
+        console.status(f"calibrating {hub.url}: step 1 of {total}") as status,
     ):
 
         def on_step(result: Any) -> None:
             done[0] += 1
             status.update(
-                f"calibrating {url}: step {done[0] + 1} of {total} ({result.step.name} done)"
+                f"calibrating {hub.url}: step {done[0] + 1} of {total} ({result.step.name} done)"
             )
 
-        cal = calibrate(
-            url=url,
-            credentials=creds,
-            hub_pid=pid,
-            cpus=cpus,
-            out=out_dir,
-            repeats=args.repeats,
-            duration_s=duration,
-            cpus_load=load_cpus,
-            on_step=on_step,
-        )
+        cal = hub.calibrate(out=out_dir, repeats=args.repeats, duration_s=duration, on_step=on_step)
     write_calibration(cal, args.out)
     print_calibration(cal)
     print(

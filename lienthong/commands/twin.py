@@ -90,7 +90,6 @@ def _fractions(text: str) -> tuple[float, ...]:
 def _twin(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from lienthong.calibration import calibrate
     from lienthong.scenario import load_scenario
     from lienthong.twin import TwinRequest, run_twin
 
@@ -121,16 +120,9 @@ def _twin(args: argparse.Namespace) -> int:
         # calibration's traffic (large packages, a burst) stays in the store of the hub it ran
         # against, and a measured step must start from the state the simulation starts from.
         hub = hub_from_args(args, Path(args.scenario), steps_out)
-        with hub as (url, creds, pid, cpus, lcpus), console.status("calibrating at low load"):
-            cal = calibrate(
-                url=url,
-                credentials=creds,
-                hub_pid=pid,
-                cpus=cpus,
-                out=steps_out,
-                repeats=args.calibration_repeats,
-                duration_s=duration,
-                cpus_load=lcpus,
+        with hub as calibrated, console.status("calibrating at low load"):
+            cal = calibrated.calibrate(
+                out=steps_out, repeats=args.calibration_repeats, duration_s=duration
             )
         write_calibration(cal, calibration)
         print_calibration(cal)
@@ -138,13 +130,13 @@ def _twin(args: argparse.Namespace) -> int:
             scenario.attachments.count.mean * scenario.attachments.size_kb.mean
         )
         guess = cal.capacity_per_s(package_kb=mean_kb, fanout=scenario.fanout.mean) * 0.5
-    with hub_from_args(args, Path(args.scenario), out) as (url, creds, pid, cpus, load_cpus):
+    with hub_from_args(args, Path(args.scenario), out) as measured:
         request = TwinRequest(
             scenario=Path(args.scenario),
             calibration=calibration,
             out=out,
-            url=url,
-            credentials=creds,
+            url=measured.url,
+            credentials=measured.credentials,
             overrides=tuple(args.overrides),
             step_duration_s=duration,
             repeats=args.repeats,
@@ -152,7 +144,7 @@ def _twin(args: argparse.Namespace) -> int:
             fractions=fractions,
             knee_tolerance=args.knee_tolerance,
             latency_tolerance=args.latency_tolerance,
-            cpus_load=load_cpus,
+            cpus_load=measured.load_cpus,
         )
         with console.status("measuring the knee") as status:
 
