@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import pickle
@@ -36,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import edxml
 from gateway._directory import AgencyDirectory
@@ -48,6 +49,19 @@ from gateway.protocol import ErrorCode
 __all__ = ["IntakeSpec", "WorkerPool"]
 
 _HEADER = struct.Struct(">I")
+# A pipe holds 64 kB by default: a 100 kB task then crosses in several writes, each waiting for
+# the worker to read and the event loop to come round again, and every task queued behind it
+# waits too (measured, one CPU, 110 sends/s of 100 kB: 27 ms mean from handing a send to its
+# worker to having its answer, 10 ms with 1 MB pipes). Linux lets a process raise its pipes to
+# /proc/sys/fs/pipe-max-size (1 MB by default) without privileges.
+_PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """Let ``pipe`` hold a whole task or answer of a usual package; best effort."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +110,8 @@ class _Worker(asyncio.Protocol):
         )
         assert self.process.stdin is not None
         assert self.process.stdout is not None
+        _widen(self.process.stdin)
+        _widen(self.process.stdout)
         self.writer, _ = await loop.connect_write_pipe(asyncio.Protocol, self.process.stdin)
         await loop.connect_read_pipe(lambda: self, self.process.stdout)
         self.alive = True

@@ -3,6 +3,7 @@ and readiness endpoints; workers leave with their server, even when it is killed
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import time
@@ -14,6 +15,8 @@ import httpx
 from gateway import VxpError
 from gateway._samples import sample_package
 from tests.integration.gateway.conftest import G01, G22, RunningHub, start_hub
+
+_F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 
 
 def _children(pid: int) -> list[int]:
@@ -79,6 +82,16 @@ def test_cpus_pin_the_server_and_every_worker(tmp_path: Path) -> None:
         assert [os.sched_getaffinity(pid) for pid in processes] == [{cpu}] * 3
     finally:
         assert pinned.process.stop() == 0
+
+
+def test_worker_pipes_hold_a_whole_package(hub: RunningHub) -> None:
+    # a 100 kB task must not cross a 64 kB pipe in pieces, each waiting for the loop
+    workers = _children(hub.process.pid)
+    assert workers
+    for worker in workers:
+        for fd in (0, 1):  # the worker's stdin (tasks) and stdout (answers)
+            with open(f"/proc/{worker}/fd/{fd}", "rb", buffering=0) as pipe:
+                assert fcntl.fcntl(pipe.fileno(), _F_GETPIPE_SZ) >= 1 << 20
 
 
 def test_metrics_expose_requests_queues_and_commits(
