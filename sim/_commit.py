@@ -2,8 +2,10 @@
 
 A write (package, status message, acknowledgement) leaves its worker and queues for the
 writer. A free writer takes every queued row — up to ``batch_max`` — into one transaction
-that costs one fsync draw plus ``per_row_ms`` a row; all rows of the batch are committed
-together when it ends. With ``batch_max = 1`` and an exponential fsync this is an M/M/1
+that costs one fsync draw plus ``per_row_ms`` a row and ``per_kb_ms`` a kB written; all rows
+of the batch are committed together when it ends. The per-row and per-kB parts are the
+writer's CPU: with shared workers (``hub.discipline = "ps"``) a batch first takes them from
+the shared CPUs, slowed like every other request there, then waits for its fsync. With ``batch_max = 1`` and an exponential fsync this is an M/M/1
 station in tandem with the worker pool (``scenarios/theory/tandem.toml``).
 
 Rows reach the writer when their worker finishes. Those times are known as soon as the
@@ -30,12 +32,13 @@ from typing import Any, cast
 
 import simpy
 
+from sim._stations import SharedStation
 from sim._streams import Sampler
 
 __all__ = ["CommitWriter"]
 
 Done = Callable[[Any, float], None]
-Row = tuple[float, int, Any, int]  # ready time, sequence, item, operation
+Row = tuple[float, int, Any, int, float]  # ready time, sequence, item, operation, kB
 
 
 class CommitWriter:
@@ -49,6 +52,8 @@ class CommitWriter:
         batch_max: int,
         fsync_s: Sampler,
         per_row_s: float,
+        per_kb_s: float = 0.0,
+        cpu: SharedStation | None = None,
         done: Done,
     ) -> None:
         self.env = env
@@ -57,6 +62,10 @@ class CommitWriter:
         self._batch_max = batch_max
         self._fsync_s = fsync_s
         self._per_row_s = per_row_s
+        self._per_kb_s = per_kb_s
+        self._cpu = cpu
+        # one writer planned ahead, unless its batches' CPU depends on what else runs
+        self._planned = writers == 1 and cpu is None
         self._done = done
         self._queue: list[Row] = []
         self._seq = itertools.count()
@@ -77,10 +86,11 @@ class CommitWriter:
         self.batch_ends = array("d")
         self.batch_sizes = array("q")
 
-    def add(self, t: float, item: Any, op: int) -> None:
-        """Queue ``item`` for commit from time ``t`` (its worker's finish, ≥ now)."""
-        row = (t, next(self._seq), item, op)
-        if self.servers == 1:
+    def add(self, t: float, item: Any, op: int, kb: float = 0.0) -> None:
+        """Queue ``item`` (``kb`` to write) for commit from time ``t`` (its worker's finish,
+        ≥ now)."""
+        row = (t, next(self._seq), item, op, kb)
+        if self._planned:
             if self._plan is None:
                 if not self._queue:  # the usual case at low load: a batch of this row alone
                     self._plan_rows([row], t)
@@ -125,7 +135,7 @@ class CommitWriter:
         self._plan = rows
         self._plan_start = start
         self._token += 1
-        end = start + fsync + self._per_row_s * len(rows)
+        end = start + fsync + self._work_s(rows)
         ev = self.env.timeout(end - now, self._token)
         ev.callbacks.append(self._on_planned_end)
 
@@ -139,7 +149,14 @@ class CommitWriter:
         if self._queue:
             self._plan_batch()
 
-    # -- several writers -----------------------------------------------------------------
+    def _work_s(self, rows: list[Row]) -> float:
+        """The writer's CPU for ``rows``: per row and per kB."""
+        work = self._per_row_s * len(rows)
+        if self._per_kb_s:
+            work += self._per_kb_s * sum(r[4] for r in rows)
+        return work
+
+    # -- several writers, or batches sharing the CPUs ------------------------------------
 
     def _wake(self, t: float) -> None:
         self._wake_at = t
@@ -157,12 +174,20 @@ class CommitWriter:
         queue = self._queue
         while self._idle and queue and queue[0][0] <= now:
             rows = self._take(now)
-            service = self._fsync_s() / 1000.0 + self._per_row_s * len(rows)
             self._idle -= 1
+            if self._cpu is not None:
+                self._cpu.serve(self._work_s(rows), rows[0][3], self._on_batch_worked, (rows, now))
+                continue
+            service = self._fsync_s() / 1000.0 + self._work_s(rows)
             ev = self.env.timeout(service, (rows, now))
             ev.callbacks.append(self._on_batch_end)
         if self._idle and queue and queue[0][0] < self._wake_at:
             self._wake(queue[0][0])
+
+    def _on_batch_worked(self, batch: tuple[list[Row], float], _t: float) -> None:
+        """The batch's CPU is done: now its fsync."""
+        ev = self.env.timeout(self._fsync_s() / 1000.0, batch)
+        ev.callbacks.append(self._on_batch_end)
 
     def _on_batch_end(self, ev: simpy.Event) -> None:
         rows, start = cast(tuple[list[Row], float], ev.value)
@@ -179,7 +204,7 @@ class CommitWriter:
         self.batch_sizes.append(len(rows))
         done = self._done
         arrivals, starts, ends, ops = self.arrivals, self.starts, self.ends, self.ops
-        for t, _, item, op in rows:
+        for t, _, item, op, _kb in rows:
             arrivals.append(t)
             starts.append(start)
             ends.append(end)

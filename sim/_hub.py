@@ -10,7 +10,12 @@ A request reaching the hub at t (``read`` for list/fetch, ``write`` for send/sta
    waits for and holds a worker (receive + parse + verify + fan-out for a send; the
    operation's cost for the others), then a write queues for the commit writer. A write is
    answered — a send gets its DocId, its deliveries become available — only when its batch
-   is durable.
+   is durable. With ``hub.discipline = "ps"`` the workers are CPUs shared by every request
+   inside instead (``SharedStation``).
+
+Either way the caller learns the outcome of admission at once and the answer through its
+callback: ``then(item, t_done)`` — at once for first-come-first-served workers, whose
+departure is known on arrival, at the departure's event for shared ones.
 
 Requests already inside when an outage begins finish normally (the front door closes; the
 hub does not crash). Senders retry refused and failed sends on ``hub.retry.backoff_s``.
@@ -32,8 +37,8 @@ import simpy
 
 from lienthong.scenario import Scenario
 from sim._commit import CommitWriter
-from sim._links import Links
-from sim._stations import Station
+from sim._links import REQUEST_KB, Links
+from sim._stations import SharedStation, Station
 from sim._streams import COMMIT, Sampler, Streams
 
 __all__ = [
@@ -58,6 +63,9 @@ OUTCOMES = ("ok", "refused", "rate_limited", "down")
 _REFUSED, _LIMITED, _DOWN = -float(REFUSED), -float(LIMITED), -float(DOWN)
 
 Answer = Callable[[Any, float], None]
+# a request in the shared workers: (write?, its callback, its item, its index in exits, op,
+# kB it writes)
+_SharedJob = tuple[bool, Answer, Any, int, int, float]
 
 
 class Hub:
@@ -69,7 +77,12 @@ class Hub:
         hub = scenario.hub
         self.env = env
         self._ingress_s_per_kb = links.ingress_s_per_kb
-        self.workers = Station("workers", hub.workers)
+        self.shared = hub.discipline == "ps"
+        self.workers: Station | SharedStation = (
+            SharedStation(env, "workers", hub.workers)
+            if self.shared
+            else Station("workers", hub.workers)
+        )
         self.ingress = Station("ingress", 1) if links.enabled else None
         self.commit = (
             CommitWriter(
@@ -78,6 +91,8 @@ class Hub:
                 batch_max=hub.commit.batch_max,
                 fsync_s=Sampler(hub.commit.fsync_ms, streams.hub(COMMIT)),
                 per_row_s=hub.commit.per_row_ms / 1000.0,
+                per_kb_s=hub.commit.per_kb_ms / 1000.0,
+                cpu=self.workers if isinstance(self.workers, SharedStation) else None,
                 done=self._committed,
             )
             if hub.commit.enabled
@@ -122,24 +137,37 @@ class Hub:
             self.inside += 1
         return 0.0
 
-    def read(self, t: float, agency: int, op: int, service_s: float, upload_kb: float) -> float:
-        """A list or fetch arriving at ``t``: the time its answer leaves the hub, or minus
-        the outcome (REFUSED, LIMITED, DOWN) when it was not let in."""
+    def read(
+        self,
+        t: float,
+        agency: int,
+        op: int,
+        service_s: float,
+        upload_kb: float,
+        then: Answer,
+        item: Any,
+    ) -> float:
+        """A list or fetch arriving at ``t`` (now): 0.0 when let in — ``then(item, t_end)``
+        follows when its answer leaves the hub — or minus the outcome (REFUSED, LIMITED,
+        DOWN)."""
         if self._checks:
             code = self._admit(t, agency, op)
             if code:
                 return code
         self.admits.append(t)
         ingress = self.ingress
-        end = self.workers.serve(
-            t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op),
-            service_s,
-            op,
-        )
+        arrival = t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
+        if self.shared:
+            exits = self.exits
+            self._share(arrival, service_s, (False, then, item, len(exits), op, 0.0))
+            exits.append(math.nan)
+            return 0.0
+        end = cast(Station, self.workers).serve(arrival, service_s, op)
         if self._limit is not None:
             heapq.heappush(self._exits, end)
         self.exits.append(end)
-        return end
+        then(item, end)
+        return 0.0
 
     def write(
         self,
@@ -159,20 +187,49 @@ class Hub:
                 return code
         self.admits.append(t)
         ingress = self.ingress
-        end = self.workers.serve(
-            t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op),
-            service_s,
-            op,
-        )
+        arrival = t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
         exits = self.exits
         job = (answer, item, len(exits))
         exits.append(math.nan)
+        stored_kb = 0.0 if op == ACK else upload_kb - REQUEST_KB  # the package or status
+        if self.shared:
+            self._share(arrival, service_s, (True, answer, item, job[2], op, stored_kb))
+            return 0.0
+        end = cast(Station, self.workers).serve(arrival, service_s, op)
         if self.commit is not None:
-            self.commit.add(end, job, op)
+            self.commit.add(end, job, op, stored_kb)
         else:
             ev = self.env.timeout(end - self.env.now, job)
             ev.callbacks.append(self._worker_done)
         return 0.0
+
+    # -- shared workers -------------------------------------------------------------------
+
+    def _share(self, arrival: float, service_s: float, job: _SharedJob) -> None:
+        """Into the shared workers at ``arrival`` (now, or later after the ingress link)."""
+        now = self.env.now
+        if arrival > now:
+            ev = self.env.timeout(arrival - now, (service_s, job))
+            ev.callbacks.append(self._shared_arrival)
+        else:
+            cast(SharedStation, self.workers).serve(service_s, job[4], self._shared_done, job)
+
+    def _shared_arrival(self, ev: simpy.Event) -> None:
+        service_s, job = cast(tuple[float, _SharedJob], ev.value)
+        cast(SharedStation, self.workers).serve(service_s, job[4], self._shared_done, job)
+
+    def _shared_done(self, job: _SharedJob, t: float) -> None:
+        write, then, item, index, op, kb = job
+        if write:  # on to the commit writer
+            if self.commit is not None:
+                self.commit.add(t, (then, item, index), op, kb)
+            else:
+                self._committed((then, item, index), t)
+            return
+        self.exits[index] = t
+        if self._limit is not None:
+            self.inside -= 1
+        then(item, t)
 
     def _worker_done(self, ev: simpy.Event) -> None:
         self._committed(cast(tuple[Answer, Any, int], ev.value), self.env.now)

@@ -64,6 +64,8 @@ class Poller:
         "index",
         "item",
         "list_up_s",
+        "lists_end",
+        "lists_left",
         "scheduled",
         "status",
         "t_request",
@@ -84,6 +86,8 @@ class Poller:
         self.item: Any = None
         self.cycle_t0 = 0.0
         self.t_request = 0.0  # the client started its current request
+        self.lists_left = 0  # lists of the current cycle or tick not answered yet
+        self.lists_end = 0.0  # the latest answer among them
 
 
 class _Operations:
@@ -188,13 +192,9 @@ class Polls:
             if p.edoc or p.status:
                 self._recorder.orphans += 1
             self._recorder.empty_polls += 1
-            i = p.index
-            ops = self._ops[i]
-            r1 = self._list(i, now, p, ops.list(0.0, 0.0), 0)
-            r2 = self._list(i, now, p, ops.list(0.0, 0.0), 0)
-            end = max(r1, r2)
-            p.busy_until = end
-            self._recorder.client_busy(i, now - p.list_up_s, end)
+            p.busy_until = INF
+            p.cycle_t0 = now - p.list_up_s
+            self._lists(p, now)
         self._next_idle += 1
         if self._next_idle == len(self._order):
             self._next_idle = 0
@@ -214,37 +214,60 @@ class Polls:
 
     # -- the cycle -------------------------------------------------------------------------
 
-    def _list(self, i: int, t: float, p: Poller, service_s: float, items: int) -> float:
-        """One list reaching the hub at t: the time its answer is back, negated on failure."""
-        end = self._hub.read(t, i, LIST, service_s, REQUEST_KB)
-        links = self._links
-        if end < 0:
-            answer = t + links.answer_s[i]
-            self._recorder.request(LIST, t - p.list_up_s, answer, int(-end))
-            return -answer
-        answer = end + links.one_way_s(i, ANSWER_KB + items * LIST_ITEM_KB)
-        self._recorder.request(LIST, t - p.list_up_s, answer, OK)
-        return answer
-
     def _start(self, p: Poller, t: float) -> None:
         """A cycle whose two lists reach the hub now (``t``)."""
-        i = p.index
         p.busy_until = INF
         p.cycle_t0 = t - p.list_up_s
-        self._recorder.cycles[i] += 1
-        ops = self._ops[i]
-        edoc, status = p.edoc, p.status
+        self._recorder.cycles[p.index] += 1
+        p.todo_edoc, p.todo_status = p.edoc, p.status
         p.edoc, p.status = deque(), deque()
-        r1 = self._list(i, t, p, ops.list(0.0, len(edoc)), len(edoc))
-        if r1 < 0:  # refused or down: the items wait for the next tick
-            p.edoc.extendleft(reversed(edoc))
-            edoc = deque()
-        r2 = self._list(i, t, p, ops.list(0.0, len(status)), len(status))
-        if r2 < 0:
-            p.status.extendleft(reversed(status))
-            status = deque()
-        p.todo_edoc, p.todo_status = edoc, status
-        self._next(p, max(abs(r1), abs(r2)))
+        self._lists(p, t)
+
+    def _lists(self, p: Poller, t: float) -> None:
+        """The cycle's two lists (of ``todo_edoc`` and ``todo_status``, empty on an idle tick)
+        reach the hub at ``t``; the cycle goes on when both are answered (``_listed``)."""
+        i = p.index
+        ops = self._ops[i]
+        p.lists_left = 2
+        p.lists_end = t
+        n = len(p.todo_edoc)
+        code = self._hub.read(t, i, LIST, ops.list(0.0, n), REQUEST_KB, self._edoc_listed, p)
+        if code:  # refused or down: the items wait for the next tick
+            p.edoc.extendleft(reversed(p.todo_edoc))
+            p.todo_edoc = deque()
+            self._list_failed(p, t, code)
+        n = len(p.todo_status)
+        code = self._hub.read(t, i, LIST, ops.list(0.0, n), REQUEST_KB, self._status_listed, p)
+        if code:
+            p.status.extendleft(reversed(p.todo_status))
+            p.todo_status = deque()
+            self._list_failed(p, t, code)
+
+    def _edoc_listed(self, p: Poller, end: float) -> None:
+        self._listed(
+            p, end + self._links.one_way_s(p.index, ANSWER_KB + len(p.todo_edoc) * LIST_ITEM_KB)
+        )
+
+    def _status_listed(self, p: Poller, end: float) -> None:
+        self._listed(
+            p, end + self._links.one_way_s(p.index, ANSWER_KB + len(p.todo_status) * LIST_ITEM_KB)
+        )
+
+    def _list_failed(self, p: Poller, t: float, code: float) -> None:
+        answer = t + self._links.answer_s[p.index]
+        self._recorder.request(LIST, p.cycle_t0, answer, int(-code))
+        self._list_back(p, answer)
+
+    def _listed(self, p: Poller, answer: float) -> None:
+        self._recorder.request(LIST, p.cycle_t0, answer, OK)
+        self._list_back(p, answer)
+
+    def _list_back(self, p: Poller, answer: float) -> None:
+        if answer > p.lists_end:
+            p.lists_end = answer
+        p.lists_left -= 1
+        if not p.lists_left:
+            self._next(p, p.lists_end)
 
     def _next(self, p: Poller, t: float) -> None:
         """The client is free at ``t``: its next request, or the end of the cycle."""
@@ -264,16 +287,22 @@ class Polls:
         now = self.env.now
         i = p.index
         item = p.item
-        links = self._links
-        t_start = now - links.request_s[i]
-        end = self._hub.read(now, i, FETCH, self._ops[i].fetch(item.kb, 0.0), REQUEST_KB)
-        if end < 0:
-            answer = now + links.answer_s[i]
-            self._recorder.request(FETCH, t_start, answer, int(-end))
+        p.t_request = now - self._links.request_s[i]
+        code = self._hub.read(
+            now, i, FETCH, self._ops[i].fetch(item.kb, 0.0), REQUEST_KB, self._fetched, p
+        )
+        if code:
+            answer = now + self._links.answer_s[i]
+            self._recorder.request(FETCH, p.t_request, answer, int(-code))
             self._abandon(p, answer)
-            return
+
+    def _fetched(self, p: Poller, end: float) -> None:
+        """The fetch of ``p.item`` left the hub at ``end``: its answer, then the ack."""
+        i = p.index
+        item = p.item
+        links = self._links
         answer = end + links.one_way_s(i, ANSWER_KB + item.kb * BASE64)
-        self._recorder.request(FETCH, t_start, answer, OK)
+        self._recorder.request(FETCH, p.t_request, answer, OK)
         if isinstance(item, Delivery):
             if item.t_fetched != item.t_fetched:  # NaN: the first fetch
                 item.t_fetched = answer
@@ -282,7 +311,7 @@ class Polls:
             if d is not None and d.t_status_back != d.t_status_back:
                 d.t_status_back = answer
         arrival = answer + links.request_s[i]
-        ev2 = self.env.timeout(arrival - now, p)
+        ev2 = self.env.timeout(arrival - self.env.now, p)
         ev2.callbacks.append(self._on_ack)
 
     def _on_ack(self, ev: simpy.Event) -> None:

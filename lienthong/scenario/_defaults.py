@@ -99,6 +99,10 @@ mekong-delta = { rtt_ms = 50.0 }
 
 [hub]
 workers = 8                # assumption: the real hub's capacity is not published
+# How requests share the workers: "fcfs" — each holds a worker, the rest queue in arrival
+# order; "ps" — every request inside shares the workers' CPUs equally (processor sharing),
+# as an operating system shares a hub's CPUs between its processes and threads.
+discipline = "fcfs"
 admission_limit = 256      # requests inside the hub; more are refused with 503
 rate_limit_per_s = "off"   # per connecting system; "off" or sends/s
 rate_burst = 50
@@ -118,7 +122,8 @@ batch_max = 256
 # FIGURES.md: SQLite WAL synchronous=FULL ≈ 400 commits/s one per request → 2.5 ms a commit;
 # ≈ 8-13 k rows/s with group commit → ≈ 0.1 ms a row.
 fsync_ms = { dist = "deterministic", mean = 2.5 }
-per_row_ms = 0.1
+per_row_ms = 0.1  # the writer's CPU a row
+per_kb_ms = 0.0   # the writer's CPU a kB written (shared with the workers when "ps")
 
 [hub.operations]
 list_ms = { dist = "exponential", mean = 0.5, per_item = 0.02 }   # assumption
@@ -219,6 +224,7 @@ rtt_ms = 0.0
 
 [hub]
 workers = 1
+discipline = "fcfs"
 admission_limit = "off"
 rate_limit_per_s = "off"
 rate_burst = 1
@@ -235,6 +241,7 @@ writers = 1
 batch_max = 1
 fsync_ms = { dist = "deterministic", mean = 0.0 }
 per_row_ms = 0.0
+per_kb_ms = 0.0
 
 [hub.operations]
 list_ms = { dist = "deterministic", mean = 0.0 }

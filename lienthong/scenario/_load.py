@@ -47,6 +47,7 @@ __all__ = ["load_scenario", "parse_override", "scenario_from_dict"]
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_INCLUDE_DEPTH = 8
+DISCIPLINES = ("fcfs", "ps")
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -454,6 +455,7 @@ def _hub(r: Reader) -> Hub:
     backoff = r.floats("hub.retry.backoff_s", low=0.0)
     return Hub(
         workers=r.integer("hub.workers", low=1),
+        discipline=r.string("hub.discipline", choices=DISCIPLINES),
         admission_limit=r.optional_integer("hub.admission_limit", low=1),
         rate_limit_per_s=r.optional_number("hub.rate_limit_per_s", low=0.0, low_open=True),
         rate_burst=r.integer("hub.rate_burst", low=1),
@@ -469,6 +471,7 @@ def _hub(r: Reader) -> Hub:
             batch_max=r.integer("hub.commit.batch_max", low=1),
             fsync_ms=r.continuous("hub.commit.fsync_ms"),
             per_row_ms=r.number("hub.commit.per_row_ms", low=0.0),
+            per_kb_ms=r.number("hub.commit.per_kb_ms", low=0.0),
         ),
         list_ms=r.service_time("hub.operations.list_ms"),
         fetch_ms=r.service_time("hub.operations.fetch_ms"),

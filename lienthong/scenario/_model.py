@@ -208,6 +208,7 @@ class Commit:
     batch_max: int
     fsync_ms: Continuous
     per_row_ms: float
+    per_kb_ms: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +225,7 @@ class Retry:
 @dataclass(frozen=True, slots=True)
 class Hub:
     workers: int
+    discipline: str  # "fcfs" or "ps" (processor sharing): how requests share the workers
     admission_limit: int | None
     rate_limit_per_s: float | None  # per connecting system (token bucket)
     rate_burst: int

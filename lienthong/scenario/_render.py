@@ -136,6 +136,7 @@ def scenario_to_dict(s: Scenario) -> dict[str, Any]:
         },
         "hub": {
             "workers": s.hub.workers,
+            "discipline": s.hub.discipline,
             "admission_limit": _off(s.hub.admission_limit),
             "rate_limit_per_s": _off(s.hub.rate_limit_per_s),
             "rate_burst": s.hub.rate_burst,
@@ -151,6 +152,7 @@ def scenario_to_dict(s: Scenario) -> dict[str, Any]:
                 "batch_max": s.hub.commit.batch_max,
                 "fsync_ms": _continuous(s.hub.commit.fsync_ms),
                 "per_row_ms": s.hub.commit.per_row_ms,
+                "per_kb_ms": s.hub.commit.per_kb_ms,
             },
             "operations": {
                 "list_ms": _service(s.hub.list_ms),

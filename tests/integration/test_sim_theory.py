@@ -55,9 +55,10 @@ def _check(results: sim.Results, metric: str, theory: float) -> None:
     assert (hi - lo) / 2 < MAX_RELATIVE_HALF_WIDTH * abs(theory), f"{metric}: interval too wide"
 
 
-def _run(scenarios_dir: Path, name: str, horizon: str) -> sim.Results:
+def _run(scenarios_dir: Path, name: str, horizon: str, *overrides: str) -> sim.Results:
     scenario = load_scenario(
-        scenarios_dir / "theory" / f"{name}.toml", overrides=[f'run.horizon="{horizon}"']
+        scenarios_dir / "theory" / f"{name}.toml",
+        overrides=[f'run.horizon="{horizon}"', *overrides],
     )
     assert scenario.kind == "queue"
     results = sim.run(scenario)
@@ -102,6 +103,19 @@ def test_md1_pollaczek_khinchine(scenarios_dir: Path) -> None:
     _check(r, "stations.workers.p_wait", rho)  # M/G/1: P(wait) = ρ
     _check(r, "hub_transit_s.mean", wait + service)
     _check(r, "little.L", lam * (wait + service))
+
+
+def test_md1_processor_sharing(scenarios_dir: Path) -> None:
+    # M/G/1-PS: a request of service x stays x/(1 − ρ), whatever the distribution — 5 s here,
+    # where first-come-first-served M/D/1 gives 3 s (above).
+    r = _run(scenarios_dir, "md1", "6h", 'hub.discipline="ps"')
+    lam, service = 0.8, 1.0
+    rho = lam * service
+    sojourn = service / (1.0 - rho)
+    _check(r, "hub_transit_s.mean", sojourn)
+    _check(r, "stations.workers.wait_mean_s", sojourn - service)  # what the others took
+    _check(r, "stations.workers.utilisation", rho)
+    _check(r, "little.L", lam * sojourn)
 
 
 def test_tandem_jackson(scenarios_dir: Path) -> None:

@@ -6,6 +6,7 @@ and ``simpy.Store``); the model's stations compute the same departures without t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import simpy
 
 from lienthong.scenario import Continuous
 from sim._commit import CommitWriter
-from sim._stations import Station
+from sim._stations import SharedStation, Station
 from sim._streams import Sampler
 
 
@@ -50,6 +51,58 @@ def test_station_matches_simpy_resource(servers: int) -> None:
     assert ends == pytest.approx([s + d for s, d in zip(expected, services, strict=True)])
     waits = np.asarray(station.starts) - np.asarray(station.arrivals)
     assert (waits > 0).mean() > 0.3  # the queue really formed
+
+
+def _reference_sharing(arrivals: list[float], services: list[float], c: int) -> list[float]:
+    """Processor sharing the long way: from event to event, every job inside gets
+    min(1, c/n) of a CPU; returns each job's departure."""
+    ends = [0.0] * len(arrivals)
+    left: dict[int, float] = {}  # job → service still needed
+    t, i = 0.0, 0
+    while i < len(arrivals) or left:
+        rate = min(1.0, c / len(left)) if left else 0.0
+        first = min(left, key=lambda j: left[j]) if left else None
+        t_done = t + left[first] / rate if first is not None else math.inf
+        t_next = arrivals[i] if i < len(arrivals) else math.inf
+        step_to = min(t_done, t_next)
+        for j in left:
+            left[j] -= (step_to - t) * rate
+        t = step_to
+        if t_done <= t_next and first is not None:
+            for j in [j for j, w in left.items() if w <= 1e-9]:
+                ends[j] = t
+                del left[j]
+        else:
+            left[i] = services[i]
+            i += 1
+    return ends
+
+
+@pytest.mark.parametrize("servers", [1, 2])
+def test_shared_station_is_processor_sharing(servers: int) -> None:
+    rng = np.random.default_rng(10 + servers)
+    n = 1500
+    arrivals = np.cumsum(rng.exponential(1.0 / (0.85 * servers), n)).tolist()
+    services = rng.exponential(1.0, n).tolist()
+    env = simpy.Environment()
+    station = SharedStation(env, "workers", servers)
+    ends = [math.nan] * n
+
+    def done(j: int, t: float) -> None:
+        ends[j] = t
+
+    def arrive(ev: simpy.Event) -> None:
+        station.serve(services[ev.value], 0, done, ev.value)
+
+    for j, a in enumerate(arrivals):
+        env.timeout(a, j).callbacks.append(arrive)
+    env.run()
+    assert ends == pytest.approx(_reference_sharing(arrivals, services, servers), abs=1e-6)
+    sojourn = np.asarray(ends) - np.asarray(arrivals)
+    assert (sojourn > np.asarray(services) * 1.5).mean() > 0.3  # the sharing really slowed them
+    # each record holds exactly its own service, so the utilisation is the work done
+    held = np.asarray(station.ends) - np.asarray(station.starts)
+    assert held.sum() == pytest.approx(sum(services))
 
 
 def _reference_commit(
@@ -118,3 +171,29 @@ def test_commit_writer_matches_a_simpy_group_commit(writers: int, batch_max: int
     assert [done[i] for i in range(n)] == pytest.approx(expected, abs=1e-9)
     largest = max(writer.batch_sizes)
     assert largest == 1 if batch_max == 1 else 1 < largest <= batch_max  # batches really formed
+
+
+def test_a_commit_takes_its_cpu_from_the_shared_workers_then_waits_for_its_fsync() -> None:
+    env = simpy.Environment()
+    cpu = SharedStation(env, "workers", 1)
+    done: dict[str, float] = {}
+    writer = CommitWriter(
+        env,
+        writers=1,
+        batch_max=8,
+        fsync_s=Sampler(Continuous("deterministic", 2.0), np.random.default_rng(1)),  # 2 ms
+        per_row_s=0.001,
+        per_kb_s=0.0001,
+        cpu=cpu,
+        done=lambda item, t: done.__setitem__(item, t),
+    )
+    writer.add(0.0, "alone", 0, kb=10.0)  # CPU 1 + 1 ms, then 2 ms of fsync
+    env.run()
+    assert done["alone"] == pytest.approx(0.004)
+    # the same row while a 10 ms request holds the one CPU: its 2 ms of CPU take 4
+    cpu.serve(0.010, 0, lambda item, t: None, None)
+    writer.add(env.now, "shared", 0, kb=10.0)
+    t0 = env.now
+    env.run()
+    assert done["shared"] - t0 == pytest.approx(0.004 + 0.002)
+    assert list(writer.batch_sizes) == [1, 1]
