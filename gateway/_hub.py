@@ -110,8 +110,8 @@ class Hub:
         self.store.close()
         self.log.close()
 
-    def _committed(self, rows: int, seconds: float) -> None:
-        self.metrics.commit(rows, seconds)
+    def _committed(self, rows: int, seconds: float, cpu_seconds: float) -> None:
+        self.metrics.commit(rows, seconds, cpu_seconds)
         with self._throughput_lock:
             self.throughput.add(rows, time.monotonic())
 

@@ -10,6 +10,8 @@
 ``vxp_commits_total``                  group commits (transactions, each one fsync)
 ``vxp_committed_rows_total``           writes committed
 ``vxp_commit_seconds``                 duration of one group commit (histogram)
+``vxp_commit_cpu_seconds_total``       CPU time the writer thread spent in group commits (the
+                                       rest of their duration is waiting for the disk)
 ``vxp_commit_batch_rows``              writes per group commit (histogram)
 ``vxp_worker_seconds``                 CPU time a worker process spent on one send (histogram)
 ``vxp_messages_total``                 sendEdoc results by kind and outcome (``stored``,
@@ -83,6 +85,9 @@ class Metrics:
             buckets=_LATENCY_BUCKETS_S,
             registry=r,
         )
+        self._commit_cpu = Counter(
+            "vxp_commit_cpu_seconds", "CPU time of the writer thread in group commits", registry=r
+        )
         self._batch = Histogram(
             "vxp_commit_batch_rows", "Writes per group commit", buckets=_BATCH_BUCKETS, registry=r
         )
@@ -118,11 +123,12 @@ class Metrics:
     def message(self, kind: str, outcome: str) -> None:
         self._messages.labels(kind, outcome).inc()
 
-    def commit(self, rows: int, seconds: float) -> None:
+    def commit(self, rows: int, seconds: float, cpu_seconds: float) -> None:
         """Called by the writer thread after each batch."""
         self._commits.inc()
         self._rows.inc(rows)
         self._commit_s.observe(seconds)
+        self._commit_cpu.inc(cpu_seconds)
         self._batch.observe(rows)
 
     def watch_queue(self, depth: Callable[[], int]) -> None:

@@ -41,7 +41,7 @@ _Target = asyncio.Future[Outcome] | concurrent.futures.Future[Outcome]
 
 
 class BatchObserver(Protocol):
-    def __call__(self, rows: int, seconds: float) -> None: ...
+    def __call__(self, rows: int, seconds: float, cpu_seconds: float) -> None: ...
 
 
 class GroupCommitWriter:
@@ -125,16 +125,18 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[tuple[Write, _Target]]) -> None:
         started = self._clock()
+        cpu0 = time.thread_time()
         try:
             outcomes: list[Outcome | Exception] = self._store.write([w for w, _ in batch])
         except Exception as exc:  # a store bug must not kill the only writer
             error = exc if isinstance(exc, StoreError) else StoreError(f"write failed: {exc!r}")
             outcomes = [error] * len(batch)
         elapsed = self._clock() - started
+        cpu = time.thread_time() - cpu0
         self.batches += 1
         self.rows += len(batch)
         if self._observer is not None:
-            self._observer(len(batch), elapsed)
+            self._observer(len(batch), elapsed, cpu)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], object]]] = {}
         for (_, target), outcome in zip(batch, outcomes, strict=True):
             if isinstance(target, asyncio.Future):

@@ -5,7 +5,14 @@ step the hub's processes spend CPU seconds serving lists, sends of some size, fe
 acknowledgements; regressing the CPU seconds of every step on the operations and kilobytes it
 served (non-negative least squares) separates each operation's fixed cost from its per-kB cost.
 The steps differ in package size and fan-out so the columns are not collinear. Commit costs come
-from the hub's own ``/metrics`` (group-commit durations and rows per batch).
+from the hub's own ``/metrics``: the writer thread's CPU in its group commits, regressed on the
+rows and kB they wrote, is the commit's CPU (taken out of the hub's CPU before the regression
+above); the rest of a commit's duration is its wait for the disk (``fsync_ms``).
+
+The one-CPU hub is written as processor sharing (``hub.discipline = "ps"``): its event loop, its
+worker process and its writer thread share the CPU as the operating system shares it, and a
+request's CPU is stretched by everything else running, commits included. Service times are
+deterministic: a request of one operation and size needs about the same CPU each time.
 
 The load generator's own time — building, hashing and signing packages, its HTTP client — is
 what the client-side latency holds beyond the hub's server-side latency. It is measured, kept out
@@ -134,6 +141,9 @@ class StepResult:
     # the group-commit duration histogram over the step: (bucket bound as Prometheus writes
     # it, Δ cumulative count), from vxp_commit_seconds_bucket; empty when not exposed
     commit_buckets: tuple[tuple[str, float], ...] = ()
+    # Δ CPU seconds of the writer thread in group commits (vxp_commit_cpu_seconds_total);
+    # None when the hub does not expose it
+    commit_cpu_s: float | None = None
 
     def all_counts(self, op: str) -> int:
         """Calls of ``op`` the hub answered during the step, the drain after the run included
@@ -274,6 +284,7 @@ def measure_step(
         )
     server: dict[str, tuple[float, float]] = {}
     commits = worker = None
+    commit_cpu: float | None = None
     buckets: tuple[tuple[str, float], ...] = ()
     if m0 is not None and m1 is not None:
         for vxp in sorted(set(_VXP.values()) | {"countReceiveEdoc", "countReceiveStatus"}):
@@ -289,6 +300,8 @@ def measure_step(
             _metric(m1, "vxp_commit_seconds_count") - _metric(m0, "vxp_commit_seconds_count"),
             _metric(m1, "vxp_committed_rows_total") - _metric(m0, "vxp_committed_rows_total"),
         )
+        if (_COMMIT_CPU, ()) in m1:
+            commit_cpu = _metric(m1, _COMMIT_CPU) - _metric(m0, _COMMIT_CPU)
         worker = (
             _metric(m1, "vxp_worker_seconds_sum") - _metric(m0, "vxp_worker_seconds_sum"),
             _metric(m1, "vxp_worker_seconds_count") - _metric(m0, "vxp_worker_seconds_count"),
@@ -316,6 +329,7 @@ def measure_step(
         summary_path=str(step_out / "summary.json"),
         worker=worker,
         commit_buckets=buckets,
+        commit_cpu_s=commit_cpu,
     )
 
 
@@ -363,7 +377,8 @@ class Calibration:
     ack_ms: float
     fsync_ms: float
     fsync_cv: float
-    per_row_ms: float
+    per_row_ms: float  # the writer's CPU a row
+    commit_per_kb_ms: float  # the writer's CPU a kB written
     batch_rows: float  # mean rows per group commit seen at calibration load
     generator_ms: float  # the load generator's own time per request (excluded from the hub)
     generator_per_kb_ms: float
@@ -381,6 +396,9 @@ class Calibration:
             + fanout * (self.fetch_ms + self.fetch_per_kb_ms * package_kb + self.ack_ms)
             + fanout * (self.send_ms + self.send_per_kb_ms * status_kb)
             + fanout * (self.fetch_ms + self.fetch_per_kb_ms * status_kb + self.ack_ms)
+            # the writer: the package, and per recipient its ack, the 01 and the 01's ack
+            + (1 + 3 * fanout) * self.per_row_ms
+            + (package_kb + fanout * status_kb) * self.commit_per_kb_ms
         )
         return self.cpus * 1000.0 / per_package if per_package > 0 else math.inf
 
@@ -395,27 +413,29 @@ class Calibration:
                 f"# CPU regression residual {self.residual:.1%}; {len(self.steps)} step runs.",
                 "# The load generator's own time is excluded from the hub; it is the client link",
                 f"# below ({self.generator_share:.0%} of a send's client-side latency at calibration load).",
-                "# Worker service times are exponential: with one CPU shared by the hub's processes",
-                "# (processor sharing) the mean response of M/G/1-PS equals M/M/1-FCFS's.",
+                "# The hub's processes and threads share its CPUs (processor sharing); a request of",
+                "# one operation and size needs about the same CPU each time (deterministic).",
                 "",
                 "[hub]",
                 f"workers = {self.cpus}  # CPUs the hub had",
+                'discipline = "ps"  # its event loop, worker processes and writer thread share them',
                 "",
                 "[hub.send]",
-                f'receive_ms = {{ dist = "exponential", mean = {self.send_ms:.4f} }}  # fixed CPU of a sendEdoc',
+                f'receive_ms = {{ dist = "deterministic", mean = {self.send_ms:.4f} }}  # fixed CPU of a sendEdoc',
                 f'parse_ms = {{ dist = "deterministic", mean = 0.0, per_kb = {self.send_per_kb_ms:.6f} }}  # CPU per kB sent',
                 'verify_ms = { dist = "deterministic", mean = 0.0 }  # in parse_ms: not measured apart',
                 'fanout_ms = { dist = "deterministic", mean = 0.0 }  # in fetch/ack: not separable by CPU',
                 "",
                 "[hub.commit]",
                 "enabled = true",
-                f'fsync_ms = {{ dist = "gamma", mean = {self.fsync_ms:.4f}, cv = {self.fsync_cv:.3f} }}  # one group commit',
-                f"per_row_ms = {self.per_row_ms:.5f}",
+                f'fsync_ms = {{ dist = "gamma", mean = {self.fsync_ms:.4f}, cv = {self.fsync_cv:.3f} }}  # a commit\'s wait for the disk',
+                f"per_row_ms = {self.per_row_ms:.5f}  # the writer's CPU a row",
+                f"per_kb_ms = {self.commit_per_kb_ms:.6f}  # the writer's CPU a kB written",
                 "",
                 "[hub.operations]",
-                f'list_ms = {{ dist = "exponential", mean = {self.list_ms:.4f} }}',
-                f'fetch_ms = {{ dist = "exponential", mean = {self.fetch_ms:.4f}, per_kb = {self.fetch_per_kb_ms:.6f} }}',
-                f'ack_ms = {{ dist = "exponential", mean = {self.ack_ms:.4f} }}',
+                f'list_ms = {{ dist = "deterministic", mean = {self.list_ms:.4f} }}',
+                f'fetch_ms = {{ dist = "deterministic", mean = {self.fetch_ms:.4f}, per_kb = {self.fetch_per_kb_ms:.6f} }}',
+                f'ack_ms = {{ dist = "deterministic", mean = {self.ack_ms:.4f} }}',
                 "",
                 "[network]",
                 "enabled = true",
@@ -472,6 +492,9 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
         b = total
         if worker is not None:
             b = total - np.asarray([s.worker[0] for s in steps if s.worker is not None])
+        commit_cpu = all(s.commit_cpu_s is not None for s in steps)
+        if commit_cpu:  # the writer's CPU is the commit's (below), not the operations'
+            b = b - np.asarray([s.commit_cpu_s or 0.0 for s in steps])
         scale = np.where(a.max(axis=0) > 0, a.max(axis=0), 1.0)
         x = nnls(a / scale, b) / scale
         residual = float(np.sqrt(np.mean((a @ x - b) ** 2)) / max(np.mean(total), 1e-12))
@@ -489,6 +512,7 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
                 if worker is not None
                 else ""
             )
+            + (", and less the writer thread's CPU in commits" if commit_cpu else "")
             + "; a fetch and its acknowledgement split by their server-side latencies; commit "
             "costs from /metrics"
         )
@@ -514,7 +538,7 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
             "client-side latency at low load less the load generator's CPU per request (the hub "
             "exposes neither processes nor /metrics); commit costs not separable (defaults kept)"
         )
-    fsync_ms, per_row_ms, fsync_cv, batch = _commit_costs(steps)
+    fsync_ms, per_row_ms, commit_kb_ms, fsync_cv, batch = _commit_costs(steps)
     list_ms, send_ms, send_kb_ms, fetch_ms, fetch_kb_ms, ack_ms = demands
     return Calibration(
         target=target,
@@ -530,6 +554,7 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
         fsync_ms=fsync_ms,
         fsync_cv=fsync_cv,
         per_row_ms=per_row_ms,
+        commit_per_kb_ms=commit_kb_ms,
         batch_rows=batch,
         generator_ms=gen_ms,
         generator_per_kb_ms=gen_kb_ms,
@@ -661,6 +686,7 @@ def _from_client_latency(steps: Sequence[StepResult]) -> _Demands:
 
 
 _COMMIT_BUCKET = "vxp_commit_seconds_bucket"
+_COMMIT_CPU = "vxp_commit_cpu_seconds_total"
 
 
 def commit_cv(steps: Sequence[StepResult]) -> float | None:
@@ -695,8 +721,14 @@ def commit_cv(steps: Sequence[StepResult]) -> float | None:
     return math.sqrt(max(m2 / n - mean * mean, 0.0)) / mean
 
 
-def _commit_costs(steps: Sequence[StepResult]) -> tuple[float, float, float, float]:
-    """(fsync ms, per-row ms, cv of a commit's duration, mean rows per commit)."""
+def _commit_costs(steps: Sequence[StepResult]) -> tuple[float, float, float, float, float]:
+    """(fsync ms, per-row ms, per-kB ms, cv of a commit's duration, mean rows per commit).
+
+    With the writer's CPU (``commit_cpu_s``) the per-row and per-kB costs are its CPU,
+    regressed on the rows and kB each step wrote, and the fsync is the rest of a commit's
+    duration: its wait for the disk. Without it, a line through the steps' mean commit time
+    against their rows per commit (no per-kB cost).
+    """
     per_commit, rows = [], []
     for s in steps:
         if s.commits and s.commits[1] > 0:
@@ -705,12 +737,28 @@ def _commit_costs(steps: Sequence[StepResult]) -> tuple[float, float, float, flo
             rows.append(n_rows / commits)
     if not per_commit:
         # FIGURES.md: ≈ 400 commits/s one per request; ≈ 8-13 k rows/s with group commit.
-        return 2.5, 0.1, 0.0, 1.0
-    fsync, per_row = _line(rows, per_commit)
+        return 2.5, 0.1, 0.0, 0.0, 1.0
     cv = commit_cv(steps)
     if cv is None:  # no histogram: the spread of the steps' means, a lower bound
         cv = float(np.std(per_commit) / np.mean(per_commit)) if np.mean(per_commit) > 0 else 0.0
-    return fsync, per_row, max(cv, 0.1), float(np.mean(rows))
+    cv = max(cv, 0.1)
+    written = [s for s in steps if s.commits and s.commits[1] > 0]
+    if all(s.commit_cpu_s is not None for s in written) and len(written) >= 2:
+        a = np.asarray(
+            [[s.commits[2], s.all_kb("send") + s.all_kb("status")] for s in written if s.commits],
+            dtype=float,
+        )
+        b = np.asarray([s.commit_cpu_s or 0.0 for s in written])
+        scale = np.where(a.max(axis=0) > 0, a.max(axis=0), 1.0)
+        per_row_s, per_kb_s = (float(v) for v in nnls(a / scale, b) / scale)
+        waited = sum(
+            (s.commits[0] if s.commits else 0.0) - (s.commit_cpu_s or 0.0) for s in written
+        )
+        commits = sum(s.commits[1] if s.commits else 0.0 for s in written)
+        fsync = max(waited / commits * 1000.0, 0.0)
+        return fsync, per_row_s * 1e3, per_kb_s * 1e3, cv, float(np.mean(rows))
+    fsync, per_row = _line(rows, per_commit)
+    return fsync, per_row, 0.0, cv, float(np.mean(rows))
 
 
 # -- the whole calibration ---------------------------------------------------------------------

@@ -213,3 +213,33 @@ def test_the_commit_cv_comes_from_the_histogram_not_from_step_means() -> None:
     assert 'fsync_ms = { dist = "gamma", mean = 2.1000, cv = 2.16' in cal.to_toml()
     # without one, the spread of the steps' means (here all equal) is floored at 0.1
     assert fit(_steps(), target="h", cpus=1).fsync_cv == pytest.approx(0.1)
+
+
+def test_the_writers_cpu_is_the_commits_not_the_operations() -> None:
+    # The writer thread spends 0.05 ms a row and 0.002 ms a kB written; each commit also waits
+    # 1 ms for the disk. The hub's CPU holds the writer's, which must not be counted twice.
+    per_row_s, per_kb_s, disk_s = 0.00005, 0.000002, 0.001
+    steps = []
+    for s in _steps():
+        rows = s.commits[2] if s.commits else 0.0
+        kb = s.all_kb("send") + s.all_kb("status")
+        cpu = rows * per_row_s + kb * per_kb_s
+        steps.append(
+            dataclasses.replace(
+                s,
+                hub_cpu_s=(s.hub_cpu_s or 0.0) + cpu,
+                commits=(cpu + rows * disk_s, rows, rows),  # one row a commit
+                commit_cpu_s=cpu,
+            )
+        )
+    cal = fit(steps, target="http://hub", cpus=1)
+    assert cal.per_row_ms == pytest.approx(0.05, rel=1e-6)
+    assert cal.commit_per_kb_ms == pytest.approx(0.002, rel=1e-6)
+    assert cal.fsync_ms == pytest.approx(1.0, rel=1e-6)
+    # the operations' demands are those of the hub without its writer
+    assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
+    assert cal.send_per_kb_ms == pytest.approx(0.01, rel=1e-4)
+    assert cal.residual < 1e-6
+    text = cal.to_toml()
+    assert 'discipline = "ps"' in text
+    assert "per_kb_ms = 0.002000" in text

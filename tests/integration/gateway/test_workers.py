@@ -107,6 +107,7 @@ def test_metrics_expose_requests_queues_and_commits(
         'vxp_in_flight{class="read"}',
         "vxp_writer_queue_depth ",
         "vxp_commits_total ",
+        "vxp_commit_cpu_seconds_total ",
         "vxp_committed_rows_total ",
         "vxp_commit_batch_rows_bucket",
         "vxp_worker_seconds_count ",
