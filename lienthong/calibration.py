@@ -383,6 +383,10 @@ class Calibration:
     generator_ms: float  # the load generator's own time per request (excluded from the hub)
     generator_per_kb_ms: float
     generator_share: float  # of the client-side latency of a send at calibration load
+    # the load generator's CPU per request and per kB moved (its processes' CPU regressed on
+    # the requests and kB of each step); 0 when not measured
+    generator_cpu_ms: float
+    generator_cpu_per_kb_ms: float
     residual: float  # relative RMS error of the CPU regression
     steps: tuple[StepResult, ...]
     written_at: str
@@ -404,15 +408,20 @@ class Calibration:
 
     def to_toml(self) -> str:
         """The calibration file scenarios include (``include = ["calibration.toml"]``)."""
-        bandwidth = 8.0 / self.generator_per_kb_ms if self.generator_per_kb_ms > 0 else 100_000.0
+        # The generator's own time is its CPU (a station every request crosses, shared by
+        # the requests in flight, so it queues as the load grows) and the rest: the link.
+        rest_ms = max(self.generator_ms - self.generator_cpu_ms, 0.0)
+        rest_kb_ms = max(self.generator_per_kb_ms - self.generator_cpu_per_kb_ms, 0.0)
+        bandwidth = 8.0 / rest_kb_ms if rest_kb_ms > 0 else 100_000.0
+        client = self.generator_cpu_ms > 0 or self.generator_cpu_per_kb_ms > 0
         return "\n".join(
             [
                 f"# Calibration of the hub at {self.target}, written by `lienthong calibrate` on",
                 f"# {self.written_at} (lienthong {lienthong.__version__}).",
                 f"# Method: {self.method}",
                 f"# CPU regression residual {self.residual:.1%}; {len(self.steps)} step runs.",
-                "# The load generator's own time is excluded from the hub; it is the client link",
-                f"# below ({self.generator_share:.0%} of a send's client-side latency at calibration load).",
+                "# The load generator's own time is excluded from the hub; it is the client below",
+                f"# ({self.generator_share:.0%} of a send's client-side latency at calibration load).",
                 "# The hub's processes and threads share its CPUs (processor sharing); a request of",
                 "# one operation and size needs about the same CPU each time (deterministic).",
                 "",
@@ -439,14 +448,20 @@ class Calibration:
                 "",
                 "[network]",
                 "enabled = true",
-                f"rtt_ms = {self.generator_ms:.4f}  # the load generator's own time per request",
-                f"bandwidth_mbps = {bandwidth:.2f}  # its time per kB (hashing, copying, loopback)",
+                f"rtt_ms = {rest_ms:.4f}  # the load generator's own time per request beyond its CPU",
+                f"bandwidth_mbps = {bandwidth:.2f}  # the same per kB (copying, loopback)",
                 "hub_ingress_mbps = 100000.0  # loopback: not a constraint",
-                "[network.by_region]  # the defaults' farther regions: on loopback, no farther",
                 *(
-                    f'"{region}" = {{ rtt_ms = {self.generator_ms:.4f} }}'
-                    for region in _DEFAULT_REGIONS
+                    [
+                        "client_cpus = 1  # one Locust process: one CPU's worth (its GIL)",
+                        f"client_cpu_ms = {self.generator_cpu_ms:.4f}  # its CPU a request",
+                        f"client_per_kb_ms = {self.generator_cpu_per_kb_ms:.6f}  # its CPU a kB moved",
+                    ]
+                    if client
+                    else []
                 ),
+                "[network.by_region]  # the defaults' farther regions: on loopback, no farther",
+                *(f'"{region}" = {{ rtt_ms = {rest_ms:.4f} }}' for region in _DEFAULT_REGIONS),
                 "",
             ]
         )
@@ -468,6 +483,7 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
         raise CalibrationError("no step sent a package: expected some steps with rate_per_s > 0")
     # The load generator's own time: client-side minus server-side latency, by send size.
     gen_ms, gen_kb_ms, share = _generator_time(sends, have_metrics)
+    gen_cpu_ms, gen_cpu_kb_ms = _generator_cpu(steps)
     if have_cpu:
         # Sends and fetches are nearly equally many in every step (each item sent is fetched
         # once), so the regression alone splits their fixed costs poorly (one run 1.5 ms a send,
@@ -559,6 +575,8 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
         generator_ms=gen_ms,
         generator_per_kb_ms=gen_kb_ms,
         generator_share=share,
+        generator_cpu_ms=gen_cpu_ms,
+        generator_cpu_per_kb_ms=gen_cpu_kb_ms,
         residual=residual,
         steps=tuple(steps),
         written_at=dt.datetime.now().isoformat(timespec="seconds"),
@@ -604,6 +622,23 @@ def _generator_time(sends: Sequence[StepResult], have_metrics: bool) -> tuple[fl
         return 0.0, 0.0, 0.0
     a, b = _line(sizes, own)
     return a, b, float(np.sum(own) / np.sum(client)) if np.sum(client) > 0 else 0.0
+
+
+def _generator_cpu(steps: Sequence[StepResult]) -> tuple[float, float]:
+    """(ms a request, ms a kB moved) of the load generator's CPU: its processes' CPU over each
+    step regressed on a constant (starting Locust), the requests and the kB the step moved."""
+    rows, y = [], []
+    for s in steps:
+        requests = sum(s.counts.values())
+        if requests:
+            rows.append([1.0, requests, sum(s.kb.values())])
+            y.append(s.generator_cpu_s)
+    if len(rows) < 3:
+        return 0.0, 0.0
+    a, b = np.asarray(rows, dtype=float), np.asarray(y)
+    scale = np.where(a.max(axis=0) > 0, a.max(axis=0), 1.0)
+    _, per_request, per_kb = (float(v) for v in nnls(a / scale, b) / scale)
+    return per_request * 1e3, per_kb * 1e3
 
 
 def _worker_costs(steps: Sequence[StepResult]) -> tuple[float, float] | None:

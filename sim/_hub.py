@@ -13,6 +13,12 @@ A request reaching the hub at t (``read`` for list/fetch, ``write`` for send/sta
    is durable. With ``hub.discipline = "ps"`` the workers are CPUs shared by every request
    inside instead (``SharedStation``).
 
+With ``network.client_cpus`` set, one machine — a load generator — makes every agency's
+requests: a request let in first takes ``client_cpu_ms`` + ``client_per_kb_ms`` a kB it moves
+from that machine's shared CPUs, then enters the hub (``SharedStation("client")``). The
+generator's CPU work is building, signing and sending the request and reading its answer; it
+is charged in one piece before the hub, which its queueing does not mind.
+
 Either way the caller learns the outcome of admission at once and the answer through its
 callback: ``then(item, t_done)`` — at once for first-come-first-served workers, whose
 departure is known on arrival, at the departure's event for shared ones.
@@ -84,6 +90,15 @@ class Hub:
             else Station("workers", hub.workers)
         )
         self.ingress = Station("ingress", 1) if links.enabled else None
+        net = scenario.network
+        # the load generator's CPUs, when one machine makes every agency's requests
+        self.client = (
+            SharedStation(env, "client", net.client_cpus)
+            if net.enabled and net.client_cpus
+            else None
+        )
+        self._client_cpu_s = net.client_cpu_ms / 1000.0
+        self._client_s_per_kb = net.client_per_kb_ms / 1000.0
         self.commit = (
             CommitWriter(
                 env,
@@ -146,6 +161,7 @@ class Hub:
         upload_kb: float,
         then: Answer,
         item: Any,
+        download_kb: float = 0.0,
     ) -> float:
         """A list or fetch arriving at ``t`` (now): 0.0 when let in — ``then(item, t_end)``
         follows when its answer leaves the hub — or minus the outcome (REFUSED, LIMITED,
@@ -154,6 +170,17 @@ class Hub:
             code = self._admit(t, agency, op)
             if code:
                 return code
+        client = self.client
+        if client is not None:
+            job = (False, op, service_s, upload_kb, then, item)
+            client.serve(self._client_s(upload_kb + download_kb), op, self._client_done, job)
+            return 0.0
+        self._read(t, op, service_s, upload_kb, then, item)
+        return 0.0
+
+    def _read(
+        self, t: float, op: int, service_s: float, upload_kb: float, then: Answer, item: Any
+    ) -> None:
         self.admits.append(t)
         ingress = self.ingress
         arrival = t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
@@ -161,13 +188,12 @@ class Hub:
             exits = self.exits
             self._share(arrival, service_s, (False, then, item, len(exits), op, 0.0))
             exits.append(math.nan)
-            return 0.0
+            return
         end = cast(Station, self.workers).serve(arrival, service_s, op)
         if self._limit is not None:
             heapq.heappush(self._exits, end)
         self.exits.append(end)
         then(item, end)
-        return 0.0
 
     def write(
         self,
@@ -185,6 +211,17 @@ class Hub:
             code = self._admit(t, agency, op)
             if code:
                 return code
+        client = self.client
+        if client is not None:
+            job = (True, op, service_s, upload_kb, answer, item)
+            client.serve(self._client_s(upload_kb), op, self._client_done, job)
+            return 0.0
+        self._write(t, op, service_s, upload_kb, answer, item)
+        return 0.0
+
+    def _write(
+        self, t: float, op: int, service_s: float, upload_kb: float, answer: Answer, item: Any
+    ) -> None:
         self.admits.append(t)
         ingress = self.ingress
         arrival = t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
@@ -194,14 +231,26 @@ class Hub:
         stored_kb = 0.0 if op == ACK else upload_kb - REQUEST_KB  # the package or status
         if self.shared:
             self._share(arrival, service_s, (True, answer, item, job[2], op, stored_kb))
-            return 0.0
+            return
         end = cast(Station, self.workers).serve(arrival, service_s, op)
         if self.commit is not None:
             self.commit.add(end, job, op, stored_kb)
         else:
             ev = self.env.timeout(end - self.env.now, job)
             ev.callbacks.append(self._worker_done)
-        return 0.0
+
+    # -- the load generator's CPUs ---------------------------------------------------------
+
+    def _client_s(self, kb: float) -> float:
+        return self._client_cpu_s + kb * self._client_s_per_kb
+
+    def _client_done(self, job: tuple[bool, int, float, float, Answer, Any], t: float) -> None:
+        """The request has had its CPU on the client: into the hub, now."""
+        write, op, service_s, upload_kb, then, item = job
+        if write:
+            self._write(t, op, service_s, upload_kb, then, item)
+        else:
+            self._read(t, op, service_s, upload_kb, then, item)
 
     # -- shared workers -------------------------------------------------------------------
 

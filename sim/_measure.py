@@ -243,7 +243,7 @@ def summarise(
             overlap_by_bin(busy_iv[0], busy_iv[1], edges) / (bin_s * servers)
         ).tolist()
 
-    for st in (hub.workers, hub.ingress):  # one at a time: each holds millions of rows
+    for st in (hub.workers, hub.ingress, hub.client):  # one at a time: millions of rows
         if st is not None:
             starts = _np(st.starts)
             station(

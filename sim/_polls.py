@@ -289,7 +289,14 @@ class Polls:
         item = p.item
         p.t_request = now - self._links.request_s[i]
         code = self._hub.read(
-            now, i, FETCH, self._ops[i].fetch(item.kb, 0.0), REQUEST_KB, self._fetched, p
+            now,
+            i,
+            FETCH,
+            self._ops[i].fetch(item.kb, 0.0),
+            REQUEST_KB,
+            self._fetched,
+            p,
+            ANSWER_KB + item.kb * BASE64,
         )
         if code:
             answer = now + self._links.answer_s[i]

@@ -210,8 +210,8 @@ def print_calibration(cal: Any) -> None:
     table.add_row("list", f"{cal.list_ms:.3f}", "")
     table.add_row("fetch", f"{cal.fetch_ms:.3f}", f"{cal.fetch_per_kb_ms:.5f}")
     table.add_row("ack", f"{cal.ack_ms:.3f}", "")
-    table.add_row("commit (one fsync)", f"{cal.fsync_ms:.3f}", "")
-    table.add_row("commit per row", f"{cal.per_row_ms:.4f}", "")
+    table.add_row("commit disk wait", f"{cal.fsync_ms:.3f}", "")
+    table.add_row("commit CPU per row", f"{cal.per_row_ms:.4f}", f"{cal.commit_per_kb_ms:.5f}")
     table.add_row("idle CPU (ms per s)", f"{cal.idle_cpu_per_s * 1000:.2f}", "")
     console = Console()
     console.print(table)
@@ -219,6 +219,10 @@ def print_calibration(cal: Any) -> None:
         f"load generator's own time (excluded from the hub): {cal.generator_ms:.2f} ms + "
         f"{cal.generator_per_kb_ms:.4f} ms/kB per request, {cal.generator_share:.0%} of a send's "
         "client-side latency at calibration load"
+    )
+    console.print(
+        f"of which its CPU (queues as the load grows): {cal.generator_cpu_ms:.2f} ms + "
+        f"{cal.generator_cpu_per_kb_ms:.4f} ms/kB per request"
     )
     residual = "n/a" if cal.residual != cal.residual else f"{cal.residual:.1%}"
     console.print(f"method: {cal.method}; CPU regression residual {residual}")

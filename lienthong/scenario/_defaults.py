@@ -92,6 +92,12 @@ enabled = true
 hub_ingress_mbps = 1000.0  # assumption
 bandwidth_mbps = 20.0      # assumption: an agency's link to the hub
 rtt_ms = 30.0              # assumption: within Vietnam to a Hà Nội data centre
+# One machine making every agency's requests — a load generator, not the world: each request
+# first takes client_cpu_ms + client_per_kb_ms a kB it moves from its client_cpus CPUs, shared
+# by every request in flight. 0 CPUs: every agency has a client of its own.
+client_cpus = 0
+client_cpu_ms = 0.0
+client_per_kb_ms = 0.0
 [network.by_kind]
 [network.by_region]
 southeast = { rtt_ms = 45.0 }     # assumption: farther from the Hà Nội hub
@@ -219,6 +225,9 @@ enabled = false
 hub_ingress_mbps = 1000.0
 bandwidth_mbps = 1000.0
 rtt_ms = 0.0
+client_cpus = 0
+client_cpu_ms = 0.0
+client_per_kb_ms = 0.0
 [network.by_kind]
 [network.by_region]
 

@@ -448,6 +448,9 @@ def _network(r: Reader) -> Network:
         ),
         by_kind=overrides("by_kind", KINDS),
         by_region=overrides("by_region", None),
+        client_cpus=r.integer("network.client_cpus", low=0),
+        client_cpu_ms=r.number("network.client_cpu_ms", low=0.0),
+        client_per_kb_ms=r.number("network.client_per_kb_ms", low=0.0),
     )
 
 

@@ -177,6 +177,10 @@ class Network:
     default: Link
     by_kind: tuple[tuple[str, float | None, float | None], ...]  # kind, bandwidth, rtt
     by_region: tuple[tuple[str, float | None, float | None], ...]
+    # one machine making every agency's requests (a load generator); 0 CPUs: none
+    client_cpus: int
+    client_cpu_ms: float
+    client_per_kb_ms: float
 
     def link_for(self, agency: Agency) -> Link:
         """The agency's link: default, then its kind's override, then its region's."""

@@ -133,6 +133,9 @@ def scenario_to_dict(s: Scenario) -> dict[str, Any]:
             "rtt_ms": s.network.default.rtt_ms,
             "by_kind": {n: _link(bw, rtt) for n, bw, rtt in s.network.by_kind},
             "by_region": {n: _link(bw, rtt) for n, bw, rtt in s.network.by_region},
+            "client_cpus": s.network.client_cpus,
+            "client_cpu_ms": s.network.client_cpu_ms,
+            "client_per_kb_ms": s.network.client_per_kb_ms,
         },
         "hub": {
             "workers": s.hub.workers,

@@ -243,3 +243,23 @@ def test_the_writers_cpu_is_the_commits_not_the_operations() -> None:
     text = cal.to_toml()
     assert 'discipline = "ps"' in text
     assert "per_kb_ms = 0.002000" in text
+
+
+def test_the_generators_cpu_becomes_a_client_station_and_leaves_the_link_the_rest() -> None:
+    # Locust costs 1 s to start, 0.7 ms a request and 0.005 ms a kB moved.
+    steps = [
+        dataclasses.replace(
+            s,
+            generator_cpu_s=1.0 + 0.0007 * sum(s.counts.values()) + 0.000005 * sum(s.kb.values()),
+        )
+        for s in _steps()
+    ]
+    cal = fit(steps, target="http://hub", cpus=1)
+    assert cal.generator_cpu_ms == pytest.approx(0.7, rel=1e-6)
+    assert cal.generator_cpu_per_kb_ms == pytest.approx(0.005, rel=1e-6)
+    text = cal.to_toml()
+    assert "client_cpus = 1" in text
+    assert "client_cpu_ms = 0.7000" in text
+    # the link keeps the generator's own time beyond its CPU: 3 ms measured, 0.7 of it CPU
+    assert cal.generator_ms == pytest.approx(3.0, rel=1e-6)
+    assert "rtt_ms = 2.3000" in text

@@ -131,3 +131,29 @@ def test_a_saturated_document_system_counts_as_busy_to_the_end(scenarios_dir: Pa
     assert m["deliveries.unfetched"].mean > 0
     assert m["clients.utilisation_max"].mean == pytest.approx(1.0)
     assert m["clients.utilisation_mean"].mean > 0.8  # cycles still running at the end count
+
+
+def test_a_shared_load_generator_adds_its_cpu_and_queues(write_scenario: Write) -> None:
+    # One client machine makes every request: each takes 20 ms of its one CPU before the hub.
+    base = load_scenario(write_scenario(HUB))
+    client = load_scenario(
+        write_scenario(HUB),
+        overrides=[
+            "network.client_cpus=1",
+            "network.client_cpu_ms=20.0",
+            'hub.discipline="ps"',
+        ],
+    )
+    plain = sim.run(base, processes=1).metrics
+    loaded = sim.run(client, processes=1).metrics
+    requests = loaded["stations.client.customers"].mean
+    assert requests > 100
+    window_s = 80 * 60.0  # the horizon less the warm-up
+    assert loaded["stations.client.utilisation"].mean == pytest.approx(
+        requests * 0.020 / window_s, rel=0.05
+    )
+    # every send pays the client's CPU, and some wait for it behind others
+    extra_ms = loaded["operations.send.mean_ms"].mean - plain["operations.send.mean_ms"].mean
+    assert extra_ms > 20.0
+    assert loaded["stations.client.wait_mean_s"].mean > 0.0
+    assert loaded["little.discrepancy"].mean == pytest.approx(0.0, abs=0.01)
