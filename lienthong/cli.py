@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lienthong import __version__
@@ -44,10 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM: unwinds like Ctrl-C, so every embedded gateway and Locust process this command
+    started is stopped by the ``finally`` that started it (the default action would leave them
+    running)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 a check failed, 2 bad input)."""
+    """Run the CLI; returns the exit code (0 ok, 1 a check failed, 2 bad input, 130/143
+    interrupted/terminated)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # `gateway serve` hands SIGTERM to uvicorn, which replaces this with its own
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code: int = args.handler(args)
     except LienthongError as exc:
@@ -57,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lienthong: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("lienthong: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return code
 
 

@@ -3,7 +3,10 @@
 Senders are an open process: each package goes out at its scheduled time whether or not
 earlier ones were answered (a bounded pool of greenlets; one that cannot start on time is
 counted late, never dropped). Recipients poll at their (compressed) interval, fetch, acknowledge
-and answer with status messages; senders poll for the statuses. After the run's duration no new
+and answer with status messages; senders poll for the statuses. Each agency's document system
+polls as the simulation's does (``sim/_polls.py``): one request at a time — both lists, then
+each package (fetch, acknowledge, its 01), then each status — and a poll that overruns its
+interval is followed by the next tick on its grid, not at once. After the run's duration no new
 package or delayed status is started, and the pollers drain what the hub still holds so the
 reconciliation can account for every accepted package.
 """
@@ -11,6 +14,7 @@ reconciliation can account for every accepted package.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass
 
@@ -87,8 +91,7 @@ class Driver:
         pollers = gevent.pool.Group()
         if self.wall.polling.enabled:
             for i in self.mine:
-                pollers.spawn(self._poll_loop, i, "edoc")
-                pollers.spawn(self._poll_loop, i, "status")
+                pollers.spawn(self._poll_loop, i)
         self._send_all()
         gevent.sleep(max(0.0, self.end - time.time()))
         self.log.cpu_s += time.process_time() - cpu0
@@ -127,9 +130,7 @@ class Driver:
         """One poll of every list of my agencies (a few at a time); how many items were found."""
         group = gevent.pool.Pool(_DRAIN_CONCURRENCY)
         now = time.time()
-        jobs = [
-            group.spawn(self._poll, i, kind, now) for i in self.mine for kind in ("edoc", "status")
-        ]
+        jobs = [group.spawn(self._poll, i, now) for i in self.mine]
         group.join()
         return sum(int(job.value or 0) for job in jobs)
 
@@ -197,25 +198,38 @@ class Driver:
 
     # -- recipients ----------------------------------------------------------------------
 
-    def _poll_loop(self, i: int, kind: str) -> None:
-        """Poll at the (sped-up) interval from a random phase until the run ends."""
+    def _poll_loop(self, i: int) -> None:
+        """Poll at the (sped-up) interval from a random phase until the run ends; after a poll
+        that overran its interval, at the next tick of the same grid."""
         interval = self.wall.polling.interval_s
         tick = self.t0 + float(self._decisions[i].uniform(0.0, interval))
         while tick < self.end:
             wait = tick - time.time()
             if wait > 0:
                 gevent.sleep(wait)
-            self._poll(i, kind, tick)
-            tick = max(tick + interval, time.time())
+            self._poll(i, tick)
+            tick += interval * max(1, math.ceil((time.time() - tick) / interval))
 
-    def _poll(self, i: int, kind: str, due: float) -> int:
+    def _poll(self, i: int, due: float) -> int:
+        """Both lists, then every package listed, then every status; how many items."""
         me = self.codes[i]
-        listed = self.wire.call(
-            "list", "getReceivedEdocList", me, _EDOC if kind == "edoc" else _STATUS, scheduled_s=due
-        )
-        if listed.outcome != OK:
-            return 1  # not known to be empty
-        items = listed.items()
+        lists = [
+            self.wire.call("list", "getReceivedEdocList", me, params, scheduled_s=due)
+            for params in (_EDOC, _STATUS)
+        ]
+        found = 0
+        for listed in lists:
+            if listed.outcome != OK:
+                found += 1  # not known to be empty
+                continue
+            items = listed.items()
+            found += len(items)
+            self._take(i, items)
+        return found
+
+    def _take(self, i: int, items: list[dict[str, object]]) -> None:
+        """Fetch and acknowledge each listed item; answer each package's 01."""
+        me = self.codes[i]
         for item in items:
             doc = str(item.get("docId", ""))
             fetched = self.wire.call(
@@ -237,7 +251,6 @@ class Driver:
             else:
                 key = status_key(message.document_id, message.sender.organ_id, message.status_code)
                 self.ledger.statuses_fetched.append((key, me, message.notify, at))
-        return len(items)
 
     def _read(self, reply: Reply) -> Package | StatusMessage | None:
         try:

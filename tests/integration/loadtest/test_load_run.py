@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,55 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done, _ = _load(tmp_path, SMOKE, "--target", "http://127.0.0.1:9")
     assert done.returncode == 2
     assert "expected --credentials FILE" in done.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for c in map(int, children):
+                if c not in found:
+                    found.add(c)
+                    pending.append(c)
+    return found
+
+
+LONG = ("--embedded", "--duration", "60s")
+
+
+def test_sigterm_stops_the_embedded_gateway_and_locust_too(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lienthong", "load", "run", "--out", str(tmp_path), SMOKE, *LONG],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = time.monotonic()
+        children: set[int] = set()
+        while time.monotonic() - started < 60.0:  # the gateway, its worker and Locust
+            children = _descendants(proc.pid)
+            if len(children) >= 3 and (tmp_path / "locust.log").exists():
+                break
+            time.sleep(0.2)
+        assert len(children) >= 3, "the load test never started"
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=60.0)
+        assert proc.returncode == 143, stderr
+        assert "lienthong: terminated" in stderr
+        deadline = time.monotonic() + 10.0
+        while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [c for c in children if Path(f"/proc/{c}").exists()]
+        assert not left, f"still running after the command ended: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
