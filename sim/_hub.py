@@ -166,17 +166,8 @@ class Hub:
         """A list or fetch arriving at ``t`` (now): 0.0 when let in — ``then(item, t_end)``
         follows when its answer leaves the hub — or minus the outcome (REFUSED, LIMITED,
         DOWN)."""
-        if self._checks:
-            code = self._admit(t, agency, op)
-            if code:
-                return code
-        client = self.client
-        if client is not None:
-            job = (False, op, service_s, upload_kb, then, item)
-            client.serve(self._client_s(upload_kb + download_kb), op, self._client_done, job)
-            return 0.0
-        self._read(t, op, service_s, upload_kb, then, item)
-        return 0.0
+        kb = upload_kb + download_kb
+        return self._arrive(t, agency, op, service_s, upload_kb, kb, False, then, item)
 
     def _read(
         self, t: float, op: int, service_s: float, upload_kb: float, then: Answer, item: Any
@@ -207,16 +198,33 @@ class Hub:
     ) -> float:
         """A send, status or ack arriving at ``t``: 0.0 when let in — ``answer(item, t_done)``
         follows at the event its write is durable — or minus the outcome."""
+        return self._arrive(t, agency, op, service_s, upload_kb, upload_kb, True, answer, item)
+
+    def _arrive(
+        self,
+        t: float,
+        agency: int,
+        op: int,
+        service_s: float,
+        upload_kb: float,
+        client_kb: float,
+        write: bool,
+        then: Answer,
+        item: Any,
+    ) -> float:
+        """Admission, then the client's CPU if there is one, then the hub."""
         if self._checks:
             code = self._admit(t, agency, op)
             if code:
                 return code
         client = self.client
         if client is not None:
-            job = (True, op, service_s, upload_kb, answer, item)
-            client.serve(self._client_s(upload_kb), op, self._client_done, job)
-            return 0.0
-        self._write(t, op, service_s, upload_kb, answer, item)
+            job = (write, op, service_s, upload_kb, then, item)
+            client.serve(self._client_s(client_kb), op, self._client_done, job)
+        elif write:
+            self._write(t, op, service_s, upload_kb, then, item)
+        else:
+            self._read(t, op, service_s, upload_kb, then, item)
         return 0.0
 
     def _write(
