@@ -169,12 +169,16 @@ class Hub:
         kb = upload_kb + download_kb
         return self._arrive(t, agency, op, service_s, upload_kb, kb, False, then, item)
 
+    def _enter(self, t: float, op: int, upload_kb: float) -> float:
+        """Recorded as inside from ``t``; when it reaches the workers (past the ingress link)."""
+        self.admits.append(t)
+        ingress = self.ingress
+        return t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
+
     def _read(
         self, t: float, op: int, service_s: float, upload_kb: float, then: Answer, item: Any
     ) -> None:
-        self.admits.append(t)
-        ingress = self.ingress
-        arrival = t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
+        arrival = self._enter(t, op, upload_kb)
         if self.shared:
             exits = self.exits
             self._share(arrival, service_s, (False, then, item, len(exits), op, 0.0))
@@ -230,9 +234,7 @@ class Hub:
     def _write(
         self, t: float, op: int, service_s: float, upload_kb: float, answer: Answer, item: Any
     ) -> None:
-        self.admits.append(t)
-        ingress = self.ingress
-        arrival = t if ingress is None else ingress.serve(t, upload_kb * self._ingress_s_per_kb, op)
+        arrival = self._enter(t, op, upload_kb)
         exits = self.exits
         job = (answer, item, len(exits))
         exits.append(math.nan)
