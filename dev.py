@@ -59,7 +59,7 @@ DEMO_OK_CODES = frozenset({0, 1})
 
 BENCH_STEPS: tuple[tuple[str, ...], ...] = (
     ("python", "bench/edxml_bench.py", "--json", "out/bench/edxml.json"),
-    ("python", "bench/sim_bench.py"),
+    ("python", "bench/sim_bench.py", "--json", "out/bench/sim.json"),
     ("python", "bench/gateway_bench.py", "--json", "out/bench/gateway.json"),
     ("python", "bench/loadtest_bench.py", "--json", "out/bench/loadtest.json"),
 )
