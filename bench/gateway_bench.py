@@ -417,29 +417,31 @@ def main() -> None:
         f"(admission limit {config.admission_limit})"
     )
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(
-        json.dumps(
-            {
-                "benchmark": "gateway",
-                "durable": durable,
-                "bare": bare,
-                "ratio": ratio,
-                "cpu_budget": budget,
-                "writes_per_commit": rows / max(commits, 1),
-                "worker_ms_per_send": worker_ms,
-                "overload": overload,
-                "package_bytes_mean": statistics.fmean(sizes),
-                "connections": args.connections,
-                "seconds": args.seconds,
-                "warmup_s": args.warmup,
-                "config": config.as_dict(),
-                "cpus": os.cpu_count(),
-                "loadavg_1m": os.getloadavg()[0],
-                "python": platform.python_version(),
-            },
-            default=str,
-        )
+    figures = json.dumps(
+        {
+            "benchmark": "gateway",
+            "durable": durable,
+            "bare": bare,
+            "ratio": ratio,
+            "cpu_budget": budget,
+            "writes_per_commit": rows / max(commits, 1),
+            "worker_ms_per_send": worker_ms,
+            "overload": overload,
+            "package_bytes_mean": statistics.fmean(sizes),
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "warmup_s": args.warmup,
+            "config": config.as_dict(),
+            "cpus": os.cpu_count(),
+            "loadavg_1m": os.getloadavg()[0],
+            "python": platform.python_version(),
+        },
+        default=str,
     )
+    print(figures)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(figures + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
