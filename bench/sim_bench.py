@@ -105,6 +105,24 @@ def events_per_delivery(horizon: str) -> tuple[float, float]:
     return counted[0] / deliveries, instants / deliveries
 
 
+def request_mix(m: dict[str, float]) -> dict[str, Any]:
+    """Hub requests per delivery by operation, and how many carry status messages: each
+    status is sent, then fetched and acknowledged by the package's sender (every fetch beyond
+    the deliveries' own first fetches and their acks)."""
+    deliveries = m["deliveries.available"]
+    ops = ("send", "list", "fetch", "ack", "status")
+    by_op = {op: m[f"operations.{op}.requests"] / deliveries for op in ops}
+    fetched = m["operations.fetch.ok"]
+    status_fetches = max(fetched - m["deliveries.fetched"], 0.0)
+    status_requests = (m["operations.status.requests"] + 2 * status_fetches) / deliveries
+    return {
+        "by_operation": by_op,
+        "status_requests": status_requests,
+        "status_share": status_requests / (m["requests.total"] / deliveries),
+        "fetched_items": fetched,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--horizon", default="7d", help="simulated horizon (default 7d)")
@@ -151,6 +169,19 @@ def main() -> None:
         f"(target ≤ 4: {'met' if ratio <= 4 else 'NOT met'}); one hub request costs "
         f"{cpu / requests / per_customer:.2f}"
     )
+    mix = request_mix(m)
+    print(
+        "  hub requests per delivery: "
+        + ", ".join(f"{op} {n:.2f}" for op, n in mix["by_operation"].items())
+        + f"; of them {mix['status_requests']:.2f} carry status messages (their send, fetch "
+        f"and ack), {mix['status_share']:.0%}"
+    )
+    per_item = cpu / mix["fetched_items"] / per_customer
+    print(
+        f"  per item a recipient fetches and acknowledges (a delivery or a status message: "
+        f"{mix['fetched_items']:,.0f}), {per_item:.1f} bare customers (for information: the "
+        "target counts deliveries)"
+    )
     per_event = bare_event_s(args.events)
     counted, least = events_per_delivery(args.count_horizon)
     floor = least * per_event / per_customer
@@ -182,6 +213,10 @@ def main() -> None:
             "bare_cpu_s": bare_cpu,
             "bare_customers_per_cpu_s": served / bare_cpu,
             "delivery_per_bare_customer": ratio,
+            "requests_per_delivery": mix["by_operation"],
+            "status_requests_per_delivery": mix["status_requests"],
+            "fetched_items": mix["fetched_items"],
+            "fetched_item_per_bare_customer": per_item,
             "target_delivery_per_bare_customer": 4,
             "target_week_wall_s": 30,
             "bare_event_us": per_event * 1e6,
