@@ -6,7 +6,10 @@
    wall and CPU seconds, simulated deliveries per CPU-second, hub requests per CPU-second;
 2. a bare SimPy M/M/c loop (λ = 2.4/s, c = 3, μ = 1/s: a source process, one process per
    customer holding a ``simpy.Resource``), customers per CPU-second, in the same run;
-3. their ratio: CPU per simulated delivery / CPU per bare customer;
+3. their ratio: CPU per simulated delivery / CPU per bare customer; the hub requests a
+   delivery brings, by operation, and how many of them carry its status messages (each sent,
+   fetched and acknowledged like a package); for information, the cost per item recipients
+   fetch (deliveries and status messages alike);
 4. the floor under that ratio: what one bare SimPy event costs (a timeout whose callback
    schedules the next, 50 chains at once, nothing else), the SimPy events a delivery takes
    (counted in a separate one-day run) and the least it could take — one per distinct instant
