@@ -14,11 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from gateway._errors import ConfigError
+
 __all__ = ["AccessLog"]
 
 
 class AccessLog:
-    """Writes lines to ``target``: a path (appended), ``"-"`` for stderr, None for nowhere."""
+    """Writes lines to ``target``: a path (appended), ``"-"`` for stderr, None for nowhere.
+    Raises ConfigError naming a path that cannot be opened for appending."""
 
     def __init__(self, target: str | Path | None) -> None:
         self._own = False
@@ -29,7 +32,13 @@ class AccessLog:
             self._stream = sys.stderr
         else:
             # Line-buffered: a crash loses no answered line, at one write call per request.
-            self._stream = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+            try:
+                self._stream = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+            except OSError as exc:
+                raise ConfigError(
+                    f"{target}: cannot open the access log: {exc.strerror}; expected a writable "
+                    "file path, '-' for stderr or 'off'"
+                ) from None
             self._own = True
 
     @property

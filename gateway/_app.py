@@ -12,6 +12,7 @@ multipart and ``hash-file`` (400), parse and check (400/403/422) → group commi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -22,7 +23,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -179,14 +180,31 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
 
 
 async def _read_body(request: Request, limit: int, hub: Hub) -> bytes:
+    """The whole body, within ``body_timeout_s``: a stalled or trickling upload would otherwise
+    hold its admission slot for ever, and enough of them would refuse every send."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            hub.metrics.refusal("sendEdoc", "too_large")
-            raise _bad(f"body over {limit} bytes ({hub.config.max_body_kb} kB)", status=413)
-        chunks.append(chunk)
+    deadline_s = hub.config.body_timeout_s
+    try:
+        async with asyncio.timeout(deadline_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    hub.metrics.refusal("sendEdoc", "too_large")
+                    raise _bad(f"body over {limit} bytes ({hub.config.max_body_kb} kB)", status=413)
+                chunks.append(chunk)
+    except TimeoutError:
+        hub.metrics.refusal("sendEdoc", "body_timeout")
+        expected = request.headers.get("content-length")
+        of = f" of {expected}" if expected is not None else ""
+        raise _bad(
+            f"body not received within {deadline_s:g} s ({size} bytes{of} came): expected the "
+            "whole upload in that time",
+            status=408,
+        ) from None
+    except ClientDisconnect:
+        hub.metrics.refusal("sendEdoc", "client_gone")
+        raise _bad(f"the client disconnected after {size} bytes of the body") from None
     return b"".join(chunks)
 
 
@@ -213,6 +231,9 @@ def _received_json(item: ReceivedItem) -> dict[str, object]:
     }
 
 
+_EPOCH_MS_DIGITS = 15  # epoch milliseconds until the year 33658
+
+
 def _date_s(caller: Caller, name: str, *, end: bool) -> float | None:
     """``fromDate``/``toDate``: epoch milliseconds, an ISO date-time, or a date (``yyyy-MM-dd``
     or ``yyyy/MM/dd``, local time; a ``toDate`` date includes that whole day)."""
@@ -220,18 +241,20 @@ def _date_s(caller: Caller, name: str, *, end: bool) -> float | None:
     if text is None or not text.strip():
         return None
     text = text.strip()
-    if text.isdigit():
-        return int(text) / 1000.0
     try:
+        if text.isascii() and text.isdigit():
+            if len(text) > _EPOCH_MS_DIGITS:
+                raise ValueError(text)
+            return int(text) / 1000.0
         when = datetime.fromisoformat(text.replace("/", "-"))
-    except ValueError:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=VIETNAM)
+        plain_date = len(text) <= 10
+        return when.timestamp() + (86400.0 if end and plain_date else 0.0)
+    except (ValueError, OverflowError):
         raise _bad(
             f"header {name} {text[:40]!r}: expected yyyy-MM-dd, an ISO time or epoch ms"
         ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=VIETNAM)
-    plain_date = len(text) <= 10
-    return when.timestamp() + (86400.0 if end and plain_date else 0.0)
 
 
 async def _received_list(hub: Hub, request: Request, entry: Entry) -> Response:

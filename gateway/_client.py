@@ -197,13 +197,7 @@ class VxpClient:
     def download_edoc(self, doc_id: str) -> bytes:
         """The raw edXML of ``doc_id``."""
         c = self._signer.call("downloadEdoc", {"docId": doc_id})
-        response = self._http.request(c.method, c.url, headers=c.headers)
-        if response.status_code == 200 and not response.headers.get("content-type", "").startswith(
-            "application/json"
-        ):
-            return response.content
-        _interpret(response, "downloadEdoc")
-        raise AnswerError("20", "downloadEdoc: OK envelope instead of the edXML")
+        return _downloaded(self._http.request(c.method, c.url, headers=c.headers))
 
     def update_status(
         self, doc_id: str, status: str = "done", *, description: str | None = None
@@ -225,6 +219,16 @@ class VxpClient:
     def agencies(self) -> list[dict[str, Any]]:
         """The hub's agency directory: ``{id, pid, code, name, mail}`` each."""
         return _list(self.call("getAgenciesList"), "getAgenciesList")
+
+
+def _downloaded(response: httpx.Response) -> bytes:
+    """The edXML bytes of a downloadEdoc answer (a refusal comes as the JSON envelope)."""
+    if response.status_code == 200 and not response.headers.get("content-type", "").startswith(
+        "application/json"
+    ):
+        return response.content
+    _interpret(response, "downloadEdoc")
+    raise AnswerError("20", "downloadEdoc: OK envelope instead of the edXML")
 
 
 def _count(answer: Answer, operation: str) -> int:
@@ -294,6 +298,10 @@ class AsyncVxpClient:
         if not isinstance(answer.data, str):
             raise AnswerError("20", "getEdoc: data is not a base64 string")
         return base64.b64decode(answer.data, validate=True)
+
+    async def download_edoc(self, doc_id: str) -> bytes:
+        c = self._signer.call("downloadEdoc", {"docId": doc_id})
+        return _downloaded(await self._http.request(c.method, c.url, headers=c.headers))
 
     async def update_status(
         self, doc_id: str, status: str = "done", *, description: str | None = None

@@ -64,6 +64,10 @@ class GatewayConfig:
     writer_queue_max: int = 4096
     synchronous: str = "FULL"
     max_body_kb: int = _DEFAULT_MAX_BODY_KB
+    # a send's whole body must arrive within this (else 408 and its admission slot is freed)
+    body_timeout_s: float = 60.0
+    # a request's line and headers (before any check): above this, 431 and the connection closes
+    max_head_kb: int = 64
     max_skew_s: float = 300.0
     list_max_items: int = 1000
     access_log: str | None = "-"
@@ -187,6 +191,13 @@ def _problems(c: GatewayConfig) -> list[str]:
         "one of " + ", ".join(SYNCHRONOUS_MODES),
     )
     need(c.max_body_kb >= 1, "max_body_kb", c.max_body_kb, "an integer ≥ 1")
+    need(
+        math.isfinite(c.body_timeout_s) and c.body_timeout_s > 0,
+        "body_timeout_s",
+        c.body_timeout_s,
+        "seconds > 0",
+    )
+    need(c.max_head_kb >= 1, "max_head_kb", c.max_head_kb, "an integer ≥ 1")
     need(
         math.isfinite(c.max_skew_s) and c.max_skew_s > 0,
         "max_skew_s",

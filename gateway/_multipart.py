@@ -79,6 +79,7 @@ def file_part(content_type: str, body: bytes) -> bytes:
         assert isinstance(name, bytes)
         assert isinstance(chunks, list)
         parts.append((name, chunks))
+        current.clear()
 
     parser = MultipartParser(
         boundary,
@@ -96,6 +97,13 @@ def file_part(content_type: str, body: bytes) -> bytes:
         parser.finalize()
     except MultipartParseError as exc:
         raise _invalid(f"malformed multipart body: {exc}") from None
+    if current:  # a part began and never ended: the body stops before its closing boundary
+        name = current["name"]
+        assert isinstance(name, bytes)
+        raise _invalid(
+            f"multipart body ends inside part {name.decode('latin-1')!r}: expected the part "
+            "to end with the closing boundary (truncated upload?)"
+        )
     found = [chunks for name, chunks in parts if name == FILE_FIELD.encode()]
     if not found:
         names = ", ".join(repr(n.decode("latin-1")) for n, _ in parts) or "none"

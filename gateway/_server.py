@@ -26,6 +26,7 @@ from gateway._errors import ConfigError, CredentialsError
 from gateway._hub import Hub
 from gateway._process import CREDENTIALS_PREFIX, READY_PREFIX
 from gateway._sqlite_store import SqliteStore
+from gateway.protocol import ErrorCode, encode_answer
 
 __all__ = ["build_hub", "default_credentials_path", "serve"]
 
@@ -43,22 +44,72 @@ def build_hub(config: GatewayConfig, *, out: TextIO = sys.stdout) -> Hub:
     subclasses naming the file at fault.
     """
     directory = AgencyDirectory.load(config.topology, extra=config.extra_agencies)
-    path = config.credentials
-    if path is None:
-        path = default_credentials_path(config.db)
-        if not path.exists():
-            Credentials.generate(e.code for e in directory.entries).save(path)
-    credentials = Credentials.load(path)
-    print(f"{CREDENTIALS_PREFIX}{path.resolve()}", file=out, flush=True)
-    for system in credentials.systems:
-        stray = directory.unknown(system.agencies)
-        if stray:
-            raise CredentialsError(
-                f"{path}: systemid {system.systemid!r} speaks for {stray[0]!r}, which is not in "
-                f"the agency directory {directory.source}"
-            )
+    # The store first: a database that cannot be opened leaves no credentials file behind.
     store = SqliteStore(config.db, synchronous=config.synchronous)
-    return Hub(config, credentials=credentials, directory=directory, store=store)
+    try:
+        path = config.credentials
+        if path is None:
+            path = default_credentials_path(config.db)
+            if not path.exists():
+                Credentials.generate(e.code for e in directory.entries).save(path)
+        credentials = Credentials.load(path)
+        print(f"{CREDENTIALS_PREFIX}{path.resolve()}", file=out, flush=True)
+        for system in credentials.systems:
+            stray = directory.unknown(system.agencies)
+            if stray:
+                raise CredentialsError(
+                    f"{path}: systemid {system.systemid!r} speaks for {stray[0]!r}, which is "
+                    f"not in the agency directory {directory.source}"
+                )
+        return Hub(config, credentials=credentials, directory=directory, store=store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol, refusing a request whose line and headers exceed
+    ``max_head_bytes``: httptools itself buffers a header of any size before the app sees it,
+    so one request with a 50 MB header would hold 50 MB before authentication could refuse it.
+    Bytes are counted as they arrive, until the headers are complete; past the bound the
+    connection gets 431 (the JSON answer envelope) and is closed."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    body = encode_answer(
+        error_code=ErrorCode.INVALID_FILE,
+        error_desc=f"request line and headers over {max_head_bytes} bytes: expected fewer",
+    )
+    refusal = (
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+    )
+
+    class BoundedHttpTools(HttpToolsProtocol):
+        # Between requests and until a request's headers are complete, every byte received
+        # counts (a chunk that also holds a body counts whole, and is forgiven when the
+        # headers end inside it).
+        _head_open = True
+        _head_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            if self._head_open:
+                self._head_bytes += len(data)
+            super().data_received(data)
+            over = self._head_open and self._head_bytes > max_head_bytes
+            if over and not self.transport.is_closing():
+                self.transport.write(refusal)
+                self.transport.close()
+
+        def on_headers_complete(self) -> None:
+            self._head_open = False
+            self._head_bytes = 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._head_open = True  # the next bytes begin the next request
+
+    return BoundedHttpTools
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -84,13 +135,17 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
     if config.cpus is not None:  # before any worker starts: children inherit it
         os.sched_setaffinity(0, parse_cpus(config.cpus))
     sock = _bind(config.host, config.port)  # first: a taken port fails before anything opens
-    hub = build_hub(config, out=out)
+    try:
+        hub = build_hub(config, out=out)
+    except BaseException:
+        sock.close()
+        raise
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     uv_config = uvicorn.Config(
         create_app(hub),
         loop="uvloop",
-        http="httptools",
+        http=_bounded_httptools(config.max_head_kb * 1024),
         lifespan="on",
         log_level="warning",
         access_log=False,  # the gateway writes its own structured access log

@@ -89,8 +89,14 @@ _BUSINESS_STATUS = (
     "UPDATE delivery SET business_status = ?, business_desc = ? WHERE recipient = ? AND "
     "doc_id = (SELECT doc_id FROM message WHERE sender = ? AND kind = 'edoc' AND dedup_key = ?)"
 )
+# ``done`` is final: a later processing/fail (a late or retried ack) finds the item and
+# changes nothing, so an acknowledged delivery never comes back to the list. (In SET, every
+# ``state`` is the row's value before the update.)
 _ACK = (
-    "UPDATE delivery SET state = ?, state_desc = ?, updated_s = ?, "
+    "UPDATE delivery SET "
+    "state = CASE WHEN state = 'done' THEN state ELSE ? END, "
+    "state_desc = CASE WHEN state = 'done' THEN state_desc ELSE ? END, "
+    "updated_s = CASE WHEN state = 'done' THEN updated_s ELSE ? END, "
     "received_s = CASE WHEN ? = 'done' THEN coalesce(received_s, ?) ELSE received_s END "
     "WHERE doc_id = ? AND recipient = ?"
 )

@@ -156,7 +156,8 @@ def sign_headers(
     ``XroadVnpt-<name>``, the JSON object of the latter as ``XroadVnpt-sign-header``, the
     ``;``-joined names as ``XroadVnpt-sign-header-key`` and the HMAC as ``XroadVnpt-hash-header``.
     Values may be any text; send them UTF-8 encoded (the JSON header stays ASCII).
-    Raises ValueError for a parameter name that is empty, has ``;`` or names a reserved header.
+    Raises ValueError for a parameter name that is empty, has ``;`` or names a reserved header,
+    and for a value with a line break or NUL (HTTP headers cannot carry them).
     """
     plain: dict[str, str] = {}
     for name, value in params.items():
@@ -165,7 +166,13 @@ def sign_headers(
             raise ValueError(f"parameter name {name!r}: expected a header name other than that")
         if lowered.startswith(_PREFIX_L):
             raise ValueError(f"parameter name {name!r}: must not start with {PREFIX}")
-        plain[name] = str(value)
+        text = str(value)
+        if "\r" in text or "\n" in text or "\0" in text:
+            raise ValueError(
+                f"parameter {name} = {text[:40]!r}: expected a value without line breaks or NUL "
+                "(it travels as an HTTP header)"
+            )
+        plain[name] = text
     plain["systemid"] = systemid
     plain["timestamp"] = timestamp_of(now_s)
     signed = {PREFIX + name: value for name, value in plain.items()}

@@ -19,9 +19,9 @@ def register(sub: Any) -> None:
         "'lienthong gateway: listening on URL' to stdout; the access log (JSON lines) goes to "
         "stderr unless --access-log says otherwise. SIGTERM/SIGINT stop it cleanly.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port; 0 takes a free one (8080)")
-    serve.add_argument("--db", type=Path, default=Path("gateway.db"), help="SQLite database")
+    serve.add_argument("--host", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port; 0 takes a free one (8080)")
+    serve.add_argument("--db", type=Path, help="SQLite database (gateway.db)")
     serve.add_argument(
         "--credentials",
         type=Path,
@@ -82,7 +82,14 @@ def _config(args: argparse.Namespace) -> Any:
     else:
         config = GatewayConfig()
     config = config.with_settings(args.settings)
-    changes: dict[str, object] = {"host": args.host, "port": args.port, "db": args.db}
+    # A flag overrides --set and the scenario; a flag not given leaves them be.
+    changes: dict[str, object] = {}
+    if args.host is not None:
+        changes["host"] = args.host
+    if args.port is not None:
+        changes["port"] = args.port
+    if args.db is not None:
+        changes["db"] = args.db
     if args.credentials is not None:
         changes["credentials"] = args.credentials
     if args.topology is not None:

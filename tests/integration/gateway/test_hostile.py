@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway import GatewayConfig, OverloadedError
 from gateway._samples import sample_package
 from gateway.protocol import decode_answer, file_hash, multipart_body, sign_headers
 from tests.integration.gateway.conftest import G01, G22, RunningHub, start_hub
@@ -179,3 +181,84 @@ def test_refusals_are_logged_one_json_line_each(small_hub: RunningHub, tmp_path:
     refused = [e for e in lines if e["op"] == "sendEdoc" and e["status"] >= 400]
     assert refused
     assert all({"ts", "status", "code", "desc", "ms", "systemid"} <= e.keys() for e in refused)
+
+
+def _signed_head(hub: RunningHub, path: str, params: dict[str, str], extra: str = "") -> bytes:
+    systemid, secret = hub.secret(G22)
+    headers = sign_headers({"from": G22, **params}, systemid, secret, time.time())
+    lines = [f"POST {path} HTTP/1.1", f"Host: {hub.url.split('//')[1]}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n" + extra).encode()
+
+
+def _read_response(conn: socket.socket) -> tuple[bytes, bytes]:
+    """One HTTP/1.1 response with a Content-Length: its head and its body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        assert chunk, f"connection closed inside the head: {data[:200]!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        assert chunk, "connection closed inside the body"
+        body += chunk
+    return head, body
+
+
+def test_a_stalled_upload_gets_408_and_frees_its_slot(tmp_path: Path) -> None:
+    hub = start_hub(tmp_path / "stall", admission_limit=1, body_timeout_s=1.0)
+    try:
+        good = sample_package(G22, [G01], number=1)
+        content_type, body = multipart_body(good)
+        head = _signed_head(
+            hub,
+            "/sendEdoc",
+            {"servicetype": "eDoc", "messagetype": "edoc"},
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n",
+        )
+        host, port = hub.url.split("//")[1].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10.0) as stalled:
+            stalled.sendall(head + body[:100])  # and nothing more
+            time.sleep(0.3)
+            with hub.client(G22) as client, pytest.raises(OverloadedError):
+                client.send_edoc(sample_package(G22, [G01], number=2))  # the one slot is held
+            head, body = _read_response(stalled)
+        assert head.startswith(b"HTTP/1.1 408 "), head
+        reason = decode_answer(body).error_desc
+        assert "body not received within 1 s (100 bytes of" in reason
+        with hub.client(G22) as client:  # the slot is free again
+            assert len(client.send_edoc(sample_package(G22, [G01], number=3))) == 24
+    finally:
+        assert hub.process.stop() == 0
+
+
+def test_a_header_flood_is_cut_off_before_authentication(
+    small_hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    limit = GatewayConfig().max_head_kb * 1024
+    host, port = small_hub.url.split("//")[1].rsplit(":", 1)
+    flood = b"GET /countReceiveEdoc HTTP/1.1\r\nX-Flood: " + b"a" * (limit + 16 * 1024)
+    with socket.create_connection((host, int(port)), timeout=10.0) as conn:
+        conn.sendall(flood)  # the headers never end
+        try:
+            answer = conn.recv(65536)
+        except ConnectionResetError:  # closed with bytes unread: a reset instead of the 431
+            answer = b""
+    if answer:
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        assert b"request line and headers over" in answer
+    _assert_serving(small_hub, numbers)
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "²", "yesterday"])
+def test_a_bad_from_date_is_400_naming_it(small_hub: RunningHub, value: str) -> None:
+    systemid, secret = small_hub.secret(G22)
+    params = {"from": G22, "servicetype": "eDoc", "messagetype": "edoc", "fromDate": value}
+    signed = sign_headers(params, systemid, secret, time.time())
+    headers = {name.encode(): text.encode() for name, text in signed.items()}  # UTF-8 values
+    response = httpx.post(small_hub.url + "/getReceivedEdocList", headers=headers, timeout=10.0)
+    answer = decode_answer(response.content)
+    assert (response.status_code, answer.error_code) == (400, "10"), answer
+    assert answer.error_desc.startswith("header fromDate ")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 
 import pytest
 
 import edxml
-from gateway import VxpError
+from gateway import AsyncVxpClient, VxpError
 from gateway._samples import sample_package, sample_status
 from tests.integration.gateway.conftest import G01, G22, H01, H29, RunningHub
 
@@ -118,3 +119,18 @@ def test_agencies_cannot_see_or_touch_each_others_items(
     assert set(answers) == {(404, "10")}
     assert (missing.value.http_status, missing.value.error_code) == (404, "10")
     assert "'0000" in missing.value.error_desc
+
+
+def test_the_async_client_downloads_what_the_sync_one_does(
+    hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    with hub.client(G22) as vpcp, hub.client(G01) as ministry:
+        doc_id = vpcp.send_edoc(sample_package(G22, [G01], number=numbers()))
+        expected = ministry.download_edoc(doc_id)
+    system = hub.credentials.system_for(G01)
+
+    async def download() -> bytes:
+        async with AsyncVxpClient(hub.url, system.systemid, system.secret, agency=G01) as c:
+            return await c.download_edoc(doc_id)
+
+    assert asyncio.run(download()) == expected

@@ -39,6 +39,37 @@ def test_scenario_hub_section_configures_the_gateway(repo_root: Path) -> None:
     assert config.admission_limit == 256
 
 
+def test_set_host_port_and_db_count_unless_a_flag_says_otherwise(tmp_path: Path) -> None:
+    db = tmp_path / "set.db"
+    args = build_parser().parse_args(
+        ["gateway", "serve", "--set", "port=0", "--set", f"db={db}", "--set", "host=::1"]
+    )
+    assert (_config(args).port, _config(args).db, _config(args).host) == (0, db, "::1")
+    args = build_parser().parse_args(["gateway", "serve", "--set", "port=0", "--port", "9"])
+    assert _config(args).port == 9
+    assert _config(build_parser().parse_args(["gateway", "serve"])) == GatewayConfig()
+
+
+def test_an_access_log_that_cannot_be_opened_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "no-such-dir" / "access.log"
+    argv = ["gateway", "serve", "--port", "0", "--db", str(tmp_path / "h.db")]
+    assert main([*argv, "--access-log", str(log)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"lienthong: {log}: cannot open the access log: ")
+    assert "\n" not in err
+
+
+def test_a_database_that_cannot_open_leaves_no_credentials_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "dir.db").mkdir()
+    assert main(["gateway", "serve", "--port", "0", "--db", str(tmp_path / "dir.db")]) == 2
+    assert "cannot open as a gateway database" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.db"]
+
+
 def test_credentials_command_writes_a_file_and_refuses_to_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -129,6 +129,12 @@ def test_reserved_parameter_names_are_refused() -> None:
             sign_headers({name: "v"}, "sys.a", "s", NOW)
 
 
+@pytest.mark.parametrize("value", ["line\nbreak", "carriage\rreturn", "nul\0"])
+def test_values_http_cannot_carry_are_refused_by_name(value: str) -> None:
+    with pytest.raises(ValueError, match=r"parameter description = .*expected a value without"):
+        sign_headers({"description": value}, "sys.a", "s", NOW)
+
+
 def test_answer_envelope_round_trip() -> None:
     body = encode_answer(doc_id="65a1b2c3d4e5f60718293a4b")
     assert json.loads(body) == {

@@ -128,6 +128,18 @@ def test_items_stay_listed_until_acknowledged_done(store: SqliteStore) -> None:
     assert store.content(G01, "a" * 24) == b"<p/>"  # still fetchable after done
 
 
+def test_done_is_final_a_late_ack_changes_nothing(store: SqliteStore) -> None:
+    store.write([package("b" * 24)])
+    store.write([Acknowledgement(G01, "b" * 24, "done", "ok", 160.0)])
+    for state in ("processing", "fail"):  # a late or retried ack after done
+        assert store.write([Acknowledgement(G01, "b" * 24, state, "late", 170.0)]) == [
+            Acknowledged(True)
+        ]
+    assert store.received(G01, "edoc") == []
+    (row,) = [r for r in store.sent(G22, "edoc", doc_id="b" * 24) if r.recipient == G01]
+    assert (row.state, row.state_desc, row.received_s) == ("done", "ok", 160.0)
+
+
 def test_sent_list_shows_transport_and_latest_business_status(store: SqliteStore) -> None:
     store.write([package("a" * 24)])
     store.write([Acknowledgement(G01, "a" * 24, "done", "", 160.0)])
