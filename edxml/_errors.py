@@ -11,7 +11,8 @@ EnvelopeError                  base: anything wrong with an envelope or a model
 ├── MalformedError             not well-formed XML
 │   └── TruncatedError         the document ends before its root element is closed
 ├── UnsafeMarkupError          DOCTYPE, entity declarations or references, external references
-├── LimitError                 a configured limit (size, depth, text, attachments, recipients)
+├── LimitError                 a configured limit (size, depth, text, attachments, recipients,
+│                              findings)
 ├── StructureError             wrong root, a missing mandatory part, a duplicated element
 │   └── NamespaceError         an element outside the edXML (or XML-DSig) namespace
 ├── ValueFormatError           a date, timestamp, number, code or status code that does not parse

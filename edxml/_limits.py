@@ -34,6 +34,11 @@ class Limits:
     max_attachments: int = 100
     max_recipients: int = 1_000
     """``To`` elements; the 2019 topology has 94 bodies, a broadcast reaches all of them."""
+    max_findings: int = 1_000
+    """Findings (unknown elements, non-conforming codes...) before the package is refused.
+    Real packages carry a handful; a broadcast whose recipients all have post-2020 codes carries
+    one per recipient, so this matches ``max_recipients``. Each finding costs an element path
+    (a sibling count in C): the cap is what bounds a package of countless unknown elements."""
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -541,7 +541,7 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
         for part in (body, container):
             if part is not None:
                 r.finding("status-body", f"empty {local_name(part.tag)} in a status message", part)
-        return replace(message, findings=tuple(r.findings)) if r.findings else message
+        return replace(message, findings=r.findings()) if r.pending else message
 
     header_model = r.document_header(message_header, mh)
     if len(traces) < C.MIN_DOCUMENT_TRACES:
@@ -558,7 +558,7 @@ def read_message(root: E, limits: Limits) -> Package | StatusMessage:
     references, ref_elements = r.manifest(body)
     attachments = r.attachments(container, references, ref_elements)
     return S.make_package(
-        header_model, traces, business, signature, references, attachments, tuple(r.findings)
+        header_model, traces, business, signature, references, attachments, r.findings()
     )
 
 

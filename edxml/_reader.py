@@ -22,7 +22,7 @@ from edxml._errors import (
 )
 from edxml._limits import Limits
 from edxml._model import Finding
-from edxml._xml import element_path, local_name
+from edxml._xml import element_path, element_paths, local_name
 
 __all__ = ["E", "Reader", "Spec"]
 
@@ -58,17 +58,40 @@ class Spec:
 class Reader:
     """One parse: the limits in force and the findings met so far."""
 
-    __slots__ = ("findings", "limits", "max_chars")
+    __slots__ = ("limits", "max_chars", "pending")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         # a text of n characters has at least n UTF-8 bytes: compare characters first
         self.max_chars = limits.max_text_bytes // 4
-        self.findings: list[Finding] = []
+        self.pending: list[tuple[str, str, E]] = []
+        """Findings met so far (code, message, element): paths are made once, by ``findings``."""
 
     # --- errors and findings ------------------------------------------------------------
     def finding(self, code: str, message: str, element: E) -> None:
-        self.findings.append(Finding(code, message, element_path(element), element.sourceline))
+        """Note a finding; past ``Limits.max_findings`` the package is refused, naming the first."""
+        limit = self.limits.max_findings
+        if len(self.pending) >= limit:
+            first_code, first_message, first_element = self.pending[0]
+            first = Finding(
+                first_code, first_message, element_path(first_element), first_element.sourceline
+            )
+            raise self.fail(
+                LimitError,
+                f"more than {limit} findings: over the limit of {limit}; the first: {first}",
+                element,
+            )
+        self.pending.append((code, message, element))
+
+    def findings(self) -> tuple[Finding, ...]:
+        """The findings met, in order, with their paths (made together: see ``element_paths``)."""
+        if not self.pending:
+            return ()
+        paths = element_paths([element for _, _, element in self.pending])
+        return tuple(
+            Finding(code, message, path, element.sourceline)
+            for (code, message, element), path in zip(self.pending, paths, strict=True)
+        )
 
     @staticmethod
     def fail(cls: type[EnvelopeError], reason: str, element: E) -> EnvelopeError:

@@ -111,3 +111,36 @@ def test_a_signature_in_the_wrong_namespace_is_refused(package_bytes: bytes) -> 
 def test_non_bytes_input_is_refused() -> None:
     with pytest.raises(edxml.EncodingError, match="expected bytes, got str"):
         edxml.parse("<edXML/>")  # type: ignore[arg-type]
+
+
+def test_countless_unknown_siblings_are_refused_past_max_findings(package_bytes: bytes) -> None:
+    # One finding per unknown element, and each finding's path used to count its siblings in
+    # Python: 50,000 of them took most of an hour. Now paths are counted once and the findings
+    # are capped: past Limits.max_findings the package is refused, naming the first.
+    data = package_bytes.replace(
+        b"<edXML:Priority>", b"<edXML:Extra/>" * 50_000 + b"<edXML:Priority>", 1
+    )
+    error = _refused(data)
+    assert isinstance(error, edxml.LimitError)
+    assert error.reason.startswith(
+        "more than 1000 findings: over the limit of 1000; the first: unknown-element: "
+        "element Extra is not part of OtherInfo; skipped (line "
+    )
+    assert error.reason.endswith("/MessageHeader/OtherInfo/Extra[1])")
+    assert error.path == "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/OtherInfo/Extra[1001]"
+
+
+def test_many_findings_within_the_limit_each_have_their_path(package_bytes: bytes) -> None:
+    data = package_bytes.replace(
+        b"<edXML:Priority>", b"<edXML:Extra/>" * 20_000 + b"<edXML:Priority>", 1
+    )
+    message = edxml.parse(data, limits=edxml.Limits(max_findings=20_000))
+    assert len(message.findings) == 20_000
+    other_info = "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/OtherInfo"
+    assert [f.path for f in message.findings[:2]] == [
+        f"{other_info}/Extra[1]",
+        f"{other_info}/Extra[2]",
+    ]
+    assert message.findings[-1].path == f"{other_info}/Extra[20000]"
+    with pytest.raises(edxml.LimitError, match="more than 19999 findings"):
+        edxml.parse(data, limits=edxml.Limits(max_findings=19_999))

@@ -1,0 +1,59 @@
+"""Element paths: ``/edXML/.../To[2]/OrganId``, the same whether made one at a time or together."""
+
+from __future__ import annotations
+
+import random
+
+from lxml import etree
+
+from edxml._xml import element_path, element_paths, local_name
+
+TAGS = ("{u:a/b}x", "{u:a/b}y", "z", "{v}x", "{u:a/b/}x")  # a URI holding "/" must not split
+
+
+def _naive(element: etree._Element) -> str:
+    """The definition: local names, ``[n]`` (1-based) where the parent has several of the tag."""
+    parts = []
+    node: etree._Element | None = element
+    while node is not None:
+        parent = node.getparent()
+        name = local_name(node.tag)
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name = f"{name}[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
+
+
+def _tree(rng: random.Random, size: int) -> etree._Element:
+    root = etree.Element("{u:a/b}r")
+    nodes = [root]
+    for _ in range(size):
+        nodes.append(etree.SubElement(rng.choice(nodes), rng.choice(TAGS)))
+    return etree.fromstring(etree.tostring(root))
+
+
+def test_paths_one_at_a_time_and_together_match_the_definition() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        root = _tree(rng, rng.randrange(1, 40))
+        elements = list(root.iter())
+        expected = [_naive(e) for e in elements]
+        assert [element_path(e) for e in elements] == expected
+        rng.shuffle(elements)
+        assert element_paths(elements) == [_naive(e) for e in elements]
+
+
+def test_paths_name_repeats_from_one_and_leave_single_names_bare() -> None:
+    root = etree.fromstring(b'<r xmlns="u:a/b"><x/><y/><x><z xmlns=""/></x></r>')
+    x1, y, x2 = root
+    assert element_path(root) == "/r"
+    assert [element_path(e) for e in (x1, y, x2, x2[0])] == [
+        "/r/x[1]",
+        "/r/y",
+        "/r/x[2]",
+        "/r/x[2]/z",
+    ]
+    assert element_paths([x2[0], x2[0], y]) == ["/r/x[2]/z", "/r/x[2]/z", "/r/y"]
