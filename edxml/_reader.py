@@ -72,7 +72,9 @@ class Reader:
         """Note a finding; past ``Limits.max_findings`` the package is refused, naming the first."""
         limit = self.limits.max_findings
         if len(self.pending) >= limit:
-            first_code, first_message, first_element = self.pending[0]
+            first_code, first_message, first_element = (
+                self.pending[0] if self.pending else (code, message, element)
+            )
             first = Finding(
                 first_code, first_message, element_path(first_element), first_element.sourceline
             )

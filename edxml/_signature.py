@@ -271,6 +271,38 @@ def _verifier(trusted: list[Any]) -> Any:
     return _Verifier()
 
 
+def _signing_certificates(key_pem: bytes, cert_pems: Sequence[bytes]) -> list[str]:
+    """``cert_pems`` as text, once the key and the first certificate are known to be PEM and
+    to belong together (else the package would carry a signature that never verifies)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError):
+        raise ModelError(
+            "cannot sign: key_pem is not an unencrypted PEM private key "
+            "(-----BEGIN PRIVATE KEY-----)"
+        ) from None
+    if not cert_pems:
+        raise ModelError("cannot sign: cert_pems is empty: expected the signing certificate")
+    try:
+        texts = [pem.decode("ascii") for pem in cert_pems]
+        first = x509.load_pem_x509_certificates(cert_pems[0])[0]
+    except ValueError:  # UnicodeDecodeError included
+        raise ModelError(
+            "cannot sign: cert_pems holds something that is not a PEM certificate "
+            "(-----BEGIN CERTIFICATE-----)"
+        ) from None
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != first.public_key().public_bytes(*spki):
+        raise ModelError(
+            "cannot sign: the private key does not belong to the first certificate: "
+            "the signature would never verify"
+        )
+    return texts
+
+
 def sign(
     data: bytes,
     *,
@@ -291,6 +323,7 @@ def sign(
     if algorithm not in _ALGORITHMS:
         raise ModelError(f"algorithm {algorithm!r}: expected one of {', '.join(_ALGORITHMS)}")
     method, digest = _ALGORITHMS[algorithm]
+    certificates = _signing_certificates(key_pem, cert_pems)
     limits = limits or DEFAULT_LIMITS
     root = parse_tree(data, limits)
     read(root, limits)
@@ -319,7 +352,7 @@ def sign(
     )
     signer.namespaces = {None: C.DSIG_NS}
     try:
-        signed = signer.sign(root, key=key_pem, cert=[p.decode("ascii") for p in cert_pems])
+        signed = signer.sign(root, key=key_pem, cert=certificates)
     except Exception as exc:  # key/cert problems surface as one clear error
         raise ModelError(f"cannot sign: {type(exc).__name__}: {exc}") from None
     # signxml (5.2) builds an unprefixed signature's children with no namespace at all, relying

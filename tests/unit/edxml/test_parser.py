@@ -183,6 +183,21 @@ def test_limits_are_checked_on_construction() -> None:
         edxml.Limits(max_bytes=0)
     with pytest.raises(ValueError, match=r"max_depth = 5: expected ≥ 10"):
         edxml.Limits(max_depth=5)
+    with pytest.raises(ValueError, match=r"max_attachments = -1: expected an integer ≥ 0"):
+        edxml.Limits(max_attachments=-1)
+
+
+def test_zero_attachments_or_findings_means_none_accepted(package: edxml.Package) -> None:
+    none = edxml.Limits(max_attachments=0, max_findings=0)
+    bare = dataclasses.replace(package, references=(), attachments=())
+    assert edxml.parse(edxml.build(bare), limits=none) == bare
+    with pytest.raises(edxml.LimitError, match="1 attachments: over the limit of 0"):
+        edxml.parse(edxml.build(package), limits=none)
+    odd = dataclasses.replace(
+        bare, header=dataclasses.replace(bare.header, from_=edxml.Organization("vxp.saas.03"))
+    )
+    with pytest.raises(edxml.LimitError, match="over the limit of 0; the first: organ-id: "):
+        edxml.parse(edxml.build(odd), limits=none)
 
 
 def test_a_package_over_libxml2s_text_cap_parses_when_the_limits_allow(

@@ -150,3 +150,15 @@ def test_signing_refuses_unknown_algorithms(package_bytes: bytes, pki: edxml.Dem
         )
     with pytest.raises(edxml.ModelError, match="cannot sign"):
         edxml.sign(package_bytes, key_pem=b"not a key", cert_pems=[pki.cert_pem])
+
+
+def test_sign_refuses_what_is_not_pem_or_a_key_and_certificate_of_two_pairs(
+    package_bytes: bytes, pki: edxml.DemoPki
+) -> None:
+    readme = b"# lienthong\n\nnot a key \xe2\x80\x94 nor a certificate\n"
+    with pytest.raises(edxml.ModelError, match="key_pem is not an unencrypted PEM private key"):
+        edxml.sign(package_bytes, key_pem=readme, cert_pems=[pki.cert_pem])
+    with pytest.raises(edxml.ModelError, match="cert_pems holds something that is not a PEM"):
+        edxml.sign(package_bytes, key_pem=pki.key_pem, cert_pems=[readme])
+    with pytest.raises(edxml.ModelError, match="the private key does not belong to the first"):
+        edxml.sign(package_bytes, key_pem=pki.key_pem, cert_pems=[pki.ca_cert_pem])
