@@ -9,36 +9,27 @@ lienthong envelope status package.xml --code 03 --from ORGAN -o status.xml
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import mimetypes
 import sys
-import tomllib
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from lienthong.commands._envelope_input import (
+    BUILD_KEYS,
+    BUSINESS_TYPES,
+    Values,
+    limits_from,
+    package_from,
+    quote,
+    read_build_toml,
+    read_package,
+    signing_pair,
+    text_value,
+    timestamp_value,
+    trusted_pems,
+)
 from lienthong.errors import LienthongError
-
-_BUSINESS_TYPES = ("new", "revocation", "update", "replacement")
-_BUILD_KEYS: dict[str, str] = {
-    "from": "sender OrganId",
-    "to": "recipient OrganIds (a list)",
-    "number": "số (CodeNumber)",
-    "notation": "ký hiệu (CodeNotation)",
-    "date": "promulgation date",
-    "subject": "trích yếu",
-    "content": "content text",
-    "type_name": "document type label",
-    "place": "place of promulgation",
-    "signer": "signer's full name",
-    "business": "new, revocation, update or replacement",
-    "reason": "BussinessDocReason",
-    "priority": "0–4",
-    "document_id": "DocumentId (default OrganId,date,Number/Notation)",
-    "attachments": "files to attach (a list; relative to the TOML file)",
-    "timestamp": "first TraceHeader time (default now)",
-}
 
 
 def register(sub: Any) -> None:
@@ -53,7 +44,13 @@ def register(sub: Any) -> None:
         "on stderr, and the exit code is 2.",
     )
     check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list instead of lines, one object per file (even for one file): "
+        "file, ok, and either the report (kind, document_id, findings, ...) or error "
+        "(kind, reason, line, path; null where unknown)",
+    )
     check.add_argument(
         "--strict", action="store_true", help="refuse findings too (non-conforming codes...)"
     )
@@ -74,7 +71,7 @@ def register(sub: Any) -> None:
         "build",
         help="write a package from flags or a small TOML file",
         description="Build an edXML package. Flags override the TOML file's values. Keys: "
-        + "; ".join(f"{k}: {v}" for k, v in _BUILD_KEYS.items()),
+        + "; ".join(f"{k}: {v}" for k, v in BUILD_KEYS.items()),
     )
     build.add_argument("--config", type=Path, metavar="TOML", help="read values from this file")
     build.add_argument("--from", dest="sender", metavar="ORGAN", help="sender OrganId")
@@ -85,7 +82,7 @@ def register(sub: Any) -> None:
     build.add_argument("--subject", help="trích yếu")
     build.add_argument("--content")
     build.add_argument("--type-name", help="document type label (default Công văn)")
-    build.add_argument("--business", choices=_BUSINESS_TYPES)
+    build.add_argument("--business", choices=BUSINESS_TYPES)
     build.add_argument("--reason", help="BussinessDocReason")
     build.add_argument(
         "--attachment", action="append", type=Path, metavar="FILE", help="attach (repeatable)"
@@ -108,7 +105,11 @@ def register(sub: Any) -> None:
     status.add_argument("--staff", default="", help="StaffInfo/Staff")
     status.add_argument("--department", default="", help="StaffInfo/Department")
     status.add_argument("--notify", metavar="ORGAN", help="party to notify (default: see above)")
-    status.add_argument("--timestamp", help="YYYY-MM-DDTHH:MM:SS local time (default now)")
+    status.add_argument(
+        "--timestamp",
+        help="YYYY-MM-DDTHH:MM:SS, Vietnam local time; with a UTC offset (+02:00, Z) it is "
+        "converted to Vietnam time, as edXML timestamps carry none (default now)",
+    )
     status.add_argument("-o", "--output", type=Path, help="write here (default: standard output)")
     status.set_defaults(handler=_status)
 
@@ -118,17 +119,7 @@ def _add_limit_arguments(parser: argparse.ArgumentParser) -> None:
 
     for f in fields(Limits):
         flag = "--" + f.name.replace("_", "-")
-        parser.add_argument(flag, type=int, metavar="N", help=f"default {f.default}")
-
-
-def _limits(args: argparse.Namespace) -> Any:
-    from edxml import Limits
-
-    given = {f.name: getattr(args, f.name) for f in fields(Limits) if getattr(args, f.name)}
-    try:
-        return Limits(**given)
-    except ValueError as exc:
-        raise LienthongError(str(exc)) from None
+        parser.add_argument(flag, metavar="N", help=f"default {f.default}")
 
 
 # --- check ---------------------------------------------------------------------------------
@@ -137,24 +128,25 @@ def _limits(args: argparse.Namespace) -> Any:
 def _check(args: argparse.Namespace) -> int:
     import edxml
 
-    limits = _limits(args)
-    trusted = [_read(Path(p), limit=1_000_000) for p in args.trust]
+    limits = limits_from(args)
+    trusted = trusted_pems([Path(p) for p in args.trust])  # before any package: a bad one is named
     problems: list[str] = []
     reports: list[dict[str, Any]] = []
     for name in args.files:
         try:
-            data = _read(Path(name), limit=limits.max_bytes + 1)
+            data = read_package(Path(name), limits.max_bytes)
             message = edxml.parse(data, limits=limits, strict=args.strict, decode_attachments=True)
         except edxml.EnvelopeError as exc:
             problems.append(f"{name}: {exc}")
             reports.append({"file": name, "ok": False, "error": _error_json(exc)})
             continue
         except LienthongError as exc:
-            problems.append(str(exc))
-            reports.append({"file": name, "ok": False, "error": {"reason": str(exc)}})
+            problems.append(f"{name}: {exc}")
+            error = {"kind": "ReadError", "reason": str(exc), "line": None, "path": None}
+            reports.append({"file": name, "ok": False, "error": error})
             continue
         report = _report(name, message)
-        if message.signature is not None and trusted:
+        if trusted:
             verdict = edxml.verify_signature(
                 data, trusted=trusted, allow_sha1=args.allow_sha1, limits=limits
             )
@@ -162,30 +154,16 @@ def _check(args: argparse.Namespace) -> int:
             if not verdict.ok:
                 problems.append(f"{name}: signature {verdict.reason}")
                 report["ok"] = False
-        elif args.trust:
-            report["signature"] = {"ok": False, "reason": "does not verify: no Signature"}
-            problems.append(f"{name}: signature does not verify: the package carries none")
-            report["ok"] = False
         reports.append(report)
         if not args.json and report["ok"]:
             print(_line(report))
     if args.json:
-        json.dump(
-            reports if len(reports) > 1 else reports[0], sys.stdout, ensure_ascii=False, indent=2
-        )
+        json.dump(reports, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 2 if problems else 0
     if problems:
         raise LienthongError("\n".join(problems))
     return 0
-
-
-def _read(path: Path, *, limit: int) -> bytes:
-    try:
-        with path.open("rb") as f:
-            return f.read(limit)  # never more than the limit (+1, so the parser can refuse it)
-    except OSError as exc:
-        raise LienthongError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _error_json(exc: Any) -> dict[str, Any]:
@@ -274,10 +252,12 @@ def _size(n: int) -> str:
 def _build(args: argparse.Namespace) -> int:
     import edxml
 
-    values: dict[str, Any] = {}
+    v = Values(args.config)
     base = Path.cwd()
     if args.config is not None:
-        values, base = _read_build_toml(args.config), args.config.parent
+        for key, value in read_build_toml(args.config).items():
+            v.set(key, value, f"{args.config}: {key} =")
+        base = args.config.parent
     flags = {
         "from": args.sender,
         "to": args.to,
@@ -291,26 +271,29 @@ def _build(args: argparse.Namespace) -> int:
         "reason": args.reason,
         "attachments": [str(p) for p in args.attachment] if args.attachment else None,
     }
-    values |= {k: v for k, v in flags.items() if v is not None}
+    for key, value in flags.items():
+        if value is not None:
+            flag = "--attachment" if key == "attachments" else "--" + key.replace("_", "-")
+            v.set(key, value, flag)
     if args.attachment:
         base = Path.cwd()
-    where = str(args.config) if args.config else "envelope build"
     for key in ("from", "to", "number", "notation", "subject"):
-        if not values.get(key):
-            raise LienthongError(f"{where}: {key} is missing: give --{key} or set it in --config")
+        if not v.get(key):
+            raise LienthongError(f"{v.where}: {key} is missing: give --{key} or set it in --config")
+    signing = signing_pair(args) if args.sign_key or args.sign_cert else None
+    package = package_from(v, base)
     try:
-        package = _package(values, base, where)
         data = edxml.build(package)
-        if args.sign_key or args.sign_cert:
-            if not (args.sign_key and args.sign_cert):
-                raise LienthongError(f"{where}: give both --sign-key and --sign-cert")
-            data = edxml.sign(
-                data,
-                key_pem=_read(args.sign_key, limit=1_000_000),
-                cert_pems=[_read(args.sign_cert, limit=1_000_000)],
-            )
+        if signing is not None:
+            data = edxml.sign(data, key_pem=signing[0], cert_pems=[signing[1]])
     except edxml.EnvelopeError as exc:
-        raise LienthongError(f"{where}: {exc}") from None
+        raise LienthongError(f"{v.where}: {exc}") from None
+    try:  # what `envelope check` would say: build never writes what it refuses
+        built = edxml.parse(data, decode_attachments=True)
+    except edxml.EnvelopeError as exc:
+        raise LienthongError(
+            f"{v.where}: the package would be refused by envelope check: {exc}"
+        ) from None
     _write(args.output, data)
     if args.output is not None:
         print(
@@ -318,118 +301,15 @@ def _build(args: argparse.Namespace) -> int:
             f"{len(package.recipients)} recipient(s), {len(package.attachments)} attachment(s), "
             f"{len(data)} bytes"
         )
+    if built.findings:  # non-conforming codes: real traffic has them; check --strict refuses them
+        n = len(built.findings)
+        print(
+            f"lienthong: note: {n} finding{'s' if n > 1 else ''} (envelope check --strict "
+            f"refuses {'them' if n > 1 else 'it'}): {built.findings[0]}"
+            + (f" (+{n - 1} more)" if n > 1 else ""),
+            file=sys.stderr,
+        )
     return 0
-
-
-def _read_build_toml(path: Path) -> dict[str, Any]:
-    try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LienthongError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LienthongError(f"{path}: not valid TOML: {exc}") from None
-    problems = []
-    for key, value in values.items():
-        if key not in _BUILD_KEYS:
-            import difflib
-
-            close = difflib.get_close_matches(key, _BUILD_KEYS, n=1)
-            hint = (
-                f"; did you mean {close[0]}?"
-                if close
-                else f"; expected one of {', '.join(_BUILD_KEYS)}"
-            )
-            problems.append(f"{path}: {key}: unknown key{hint}")
-        elif key in ("to", "attachments"):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problems.append(f"{path}: {key} = {value!r}: expected a list of strings")
-        elif key == "priority":
-            if not isinstance(value, int) or isinstance(value, bool):
-                problems.append(f"{path}: priority = {value!r}: expected an integer 0–4")
-        elif key in ("date", "timestamp"):
-            if not isinstance(value, str | dt.date):
-                problems.append(f"{path}: {key} = {value!r}: expected a date")
-        elif not isinstance(value, str):
-            problems.append(f"{path}: {key} = {value!r}: expected a string")
-    if problems:
-        raise LienthongError("\n".join(problems))
-    return values
-
-
-def _date(value: Any, where: str, key: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).replace("/", "-"))
-    except ValueError:
-        raise LienthongError(f"{where}: {key} = {value!r}: expected a date YYYY-MM-DD") from None
-
-
-def _now() -> dt.datetime:
-    from edxml import VIETNAM_TIME
-
-    return dt.datetime.now(VIETNAM_TIME).replace(tzinfo=None, microsecond=0)
-
-
-def _package(values: dict[str, Any], base: Path, where: str) -> Any:
-    import edxml
-
-    date = _date(values.get("date", dt.date.today()), where, "date")
-    sender = edxml.Organization(values["from"])
-    number, notation = str(values["number"]), str(values["notation"])
-    document_id = values.get("document_id") or edxml.make_document_id(
-        sender.organ_id, date, number, notation
-    )
-    stamp = values.get("timestamp")
-    timestamp = (
-        dt.datetime.fromisoformat(str(stamp)).replace(microsecond=0, tzinfo=None)
-        if stamp
-        else _now()
-    )
-    files = []
-    for i, name in enumerate(values.get("attachments", []), 1):
-        path = Path(name) if Path(name).is_absolute() else base / name
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise LienthongError(
-                f"{where}: attachment {name}: cannot read: {exc.strerror}"
-            ) from None
-        files.append(
-            edxml.Attachment.from_bytes(f"cid:{i}", path.name, data, content_type=content_type)
-        )
-    business = values.get("business", "new")
-    if business not in _BUSINESS_TYPES:
-        raise LienthongError(
-            f"{where}: business = {business!r}: expected one of {', '.join(_BUSINESS_TYPES)}"
-        )
-    header = edxml.MessageHeader(
-        sender,
-        tuple(edxml.Organization(o) for o in values["to"]),
-        edxml.Code(number, notation),
-        edxml.PromulgationInfo(values.get("place", ""), date),
-        edxml.DocumentType("1", "", values.get("type_name", "Công văn")),
-        values["subject"],
-        document_id,
-        content=values.get("content", ""),
-        signer_info=edxml.SignerInfo(full_name=values.get("signer", "")),
-        other_info=edxml.OtherInfo(priority=values.get("priority", 0)),
-    )
-    return edxml.Package(
-        header,
-        (edxml.TraceHeader(sender.organ_id, timestamp),),
-        edxml.Business(
-            document_id,
-            edxml.BusinessDocType[business.upper()],
-            values.get("reason", ""),
-        ),
-        None,
-        tuple(edxml.Reference.for_attachment(a) for a in files),
-        tuple(files),
-    )
 
 
 def _write(path: Path | None, data: bytes) -> None:
@@ -454,16 +334,37 @@ def _status(args: argparse.Namespace) -> int:
     where = str(args.package)
     code = args.code.strip()
     if code not in edxml.STATUS_CODES:
-        raise LienthongError(f"--code {code!r}: expected one of {', '.join(edxml.STATUS_CODES)}")
-    if code in ("02", "13") and not args.description.strip():
+        raise LienthongError(
+            f"--code {quote(code)}: expected one of {', '.join(edxml.STATUS_CODES)}"
+        )
+    v = Values(None)  # the flags, checked before the package is read: a bad one is named
+    for key, flag in (
+        ("from", "--from"),
+        ("notify", "--notify"),
+        ("description", "--description"),
+        ("staff", "--staff"),
+        ("department", "--department"),
+        ("timestamp", "--timestamp"),
+    ):
+        value = getattr(args, "sender" if key == "from" else key)
+        if value is not None:
+            v.set(key, value, flag)
+    sender_id = text_value(v, "from", args.sender, code=True)
+    notify = text_value(v, "notify", args.notify, code=True) if args.notify is not None else None
+    description = text_value(v, "description", args.description)
+    staff = text_value(v, "staff", args.staff)
+    department = text_value(v, "department", args.department)
+    if code in ("02", "13") and not description.strip():
         raise LienthongError(f"status {code} needs a reason: give --description")
+    timestamp = timestamp_value(v, "timestamp")
     try:
-        package = edxml.parse(_read(args.package, limit=edxml.DEFAULT_LIMITS.max_bytes + 1))
+        package = edxml.parse(read_package(args.package, edxml.DEFAULT_LIMITS.max_bytes))
     except edxml.EnvelopeError as exc:
+        raise LienthongError(f"{where}: {exc}") from None
+    except LienthongError as exc:
         raise LienthongError(f"{where}: {exc}") from None
     if not isinstance(package, edxml.Package):
         raise LienthongError(f"{where}: is a status message: expected a document package")
-    notify = args.notify
     if notify is None:
         if code != "13":
             notify = package.sender
@@ -475,15 +376,7 @@ def _status(args: argparse.Namespace) -> int:
                 f"{', '.join(package.recipients)}"
             )
     known = {o.organ_id: o for o in (package.header.from_, *package.header.to)}
-    sender = known.get(args.sender, edxml.Organization(args.sender))
-    timestamp = _now()
-    if args.timestamp:
-        try:
-            timestamp = dt.datetime.fromisoformat(args.timestamp).replace(microsecond=0)
-        except ValueError:
-            raise LienthongError(
-                f"--timestamp {args.timestamp!r}: expected YYYY-MM-DDTHH:MM:SS"
-            ) from None
+    sender = known.get(sender_id, edxml.Organization(sender_id))
     header = package.header
     status = edxml.StatusMessage(
         sender,
@@ -493,12 +386,10 @@ def _status(args: argparse.Namespace) -> int:
             header.promulgation_info.promulgation_date,
             package.document_id,
         ),
-        staff_info=(
-            edxml.StaffInfo(args.department, args.staff) if args.staff or args.department else None
-        ),
+        staff_info=edxml.StaffInfo(department, staff) if staff or department else None,
         status_code=code,
-        description=args.description,
-        timestamp=timestamp.replace(tzinfo=None),
+        description=description,
+        timestamp=timestamp,
     )
     try:
         data = edxml.build(status)
@@ -508,6 +399,6 @@ def _status(args: argparse.Namespace) -> int:
     if args.output is not None:
         print(
             f"wrote {args.output}: status {code} ({edxml.STATUS_MEANINGS[code]}) for "
-            f"{package.document_id} from {args.sender}, notify {notify}"
+            f"{package.document_id} from {sender_id}, notify {notify}"
         )
     return 0
