@@ -484,7 +484,9 @@ class _Fast:
             )
         return tuple(out)
 
-    def signature(self, element: E) -> Signature:
+    def signature(self, element: E) -> Signature | None:
+        if S.is_empty(element):
+            return None
         depth = _SIGNATURE_DEPTH
         info, signature_value, key_info = self.kids(element, _SIGNATURE, depth)
         if info is None:

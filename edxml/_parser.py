@@ -1,7 +1,8 @@
 """``parse``: bytes → ``Package`` or ``StatusMessage``, refusing anything else with line and path.
 
-Accepts what real producers send (EDXML.md): any element order, empty optional elements,
-pretty-printed or not, CRLF, any prefix bound to the edXML namespace. Non-conforming codes
+Accepts what real producers send (EDXML.md): any element order, empty optional elements
+(an empty ``Signature`` reads as none: the package is unsigned), pretty-printed or not, CRLF,
+any prefix bound to the edXML namespace. Non-conforming codes
 become ``Finding``s; unknown elements are skipped with a finding (their depth still checked).
 Everything else wrong is an ``EnvelopeError`` naming the element.
 
@@ -186,7 +187,10 @@ class _Parts(Reader):
             out.append(ReplacementInfo(document_id, organs))
         return tuple(out)
 
-    def signature(self, element: E) -> Signature:
+    def signature(self, element: E) -> Signature | None:
+        """The signature, or ``None`` for an empty ``Signature`` element (see ``_schema``)."""
+        if S.is_empty(element):
+            return None
         slots = self.kids(element, S.SIGNATURE)
         info = self.need(slots[0], S.SIGNATURE.names[0], element)
         value_el = slots[1]

@@ -33,7 +33,7 @@ from edxml._model import (
     StaffInfo,
     TraceHeader,
 )
-from edxml._reader import Spec
+from edxml._reader import E, Spec
 
 __all__ = [
     "APPENDIXES",
@@ -75,6 +75,7 @@ __all__ = [
     "TRACE_LIST",
     "TRANSFORMS",
     "X509",
+    "is_empty",
     "make_attachment",
     "make_business",
     "make_code",
@@ -184,6 +185,16 @@ X509 = Spec(
 )
 
 ROOT_TAG: Final = f"{{{C.NS}}}edXML"
+
+
+def is_empty(element: E) -> bool:
+    """No child element and no text but whitespace: ``<Signature …></Signature>``, as real
+    traffic often carries (EDXML.md). Such a Signature reads as no signature (``None``), the
+    same as an absent one: both leave the package unsigned, and ``verify_signature`` says so.
+    Not a finding: an absent Signature is none either, and the fast path keeps such packages."""
+    return not len(element) and not (element.text or "").strip()
+
+
 BOOL_TEXT: Final = {"true": True, "false": False, "1": True, "0": False}
 FLAG_TEXT: Final = {"0": False, "1": True, "": False}
 

@@ -24,6 +24,7 @@ from edxml import _constants as C
 from edxml._errors import EnvelopeError, ModelError
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._parser import read
+from edxml._schema import is_empty
 from edxml._xml import parse_tree
 
 __all__ = ["SignatureResult", "sign", "verify_signature"]
@@ -102,6 +103,8 @@ def verify_signature(
     located = root.find(f"{_LOCATION}{_DS}Signature")
     if located is None:
         return _no("the package carries no Signature in edXMLHeader")
+    if is_empty(located):
+        return _no("the Signature element is empty: the package is not signed")
     if len(signatures) > 1:
         return _no(f"{len(signatures)} Signature elements: expected exactly one")
     method_el = located.find(f"{_DS}SignedInfo/{_DS}SignatureMethod")

@@ -4,7 +4,8 @@
 
 ``valid/``: each business type, each status code, Vietnamese text, several attachments, and
 what real producers send (CRLF and a BOM, another element order, empty optional elements,
-non-conforming codes, a UUID DocumentId, a placeholder SHA-1 signature, a relayed package).
+non-conforming codes, a UUID DocumentId, a placeholder SHA-1 signature, an empty signature, a
+relayed package).
 ``invalid/``: one file per hostile or broken class, and ``expected.toml`` saying how each must
 be refused (error class, words of the reason, and where). Everything is deterministic: a test
 checks the committed files are exactly what this module writes.
@@ -255,10 +256,18 @@ def _producer_variants(built: bytes) -> dict[str, bytes]:
         doc.header, doc.traces, doc.business, placeholder, doc.references, doc.attachments
     )
     relayed = edxml.append_trace(built, "000.00.00.G01", STAMP + dt.timedelta(minutes=3))
+    # "Often empty or missing in real traffic: ... Signature" (EDXML.md): read as unsigned
+    end_of_traces = b"</edXML:TraceHeaderList>"
+    assert built.count(end_of_traces) == 1
+    empty_signature = built.replace(
+        end_of_traces,
+        end_of_traces + f'\n      <Signature xmlns="{edxml.DSIG_NS}"></Signature>'.encode(),
+    )
     return {
         "producer-crlf-bom-reordered.xml": crlf,
         "producer-compact-uuid-nonconforming-codes.xml": compact,
         "producer-placeholder-sha1-signature.xml": edxml.build(signed),
+        "producer-empty-signature.xml": empty_signature,
         "relayed-two-hops.xml": relayed,
     }
 

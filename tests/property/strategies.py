@@ -393,8 +393,9 @@ def limits() -> st.SearchStrategy[edxml.Limits]:
         max_depth=field(default.max_depth, 10, 11),
         max_text_bytes=field(default.max_text_bytes, 16, 60),
         max_attachment_bytes=field(default.max_attachment_bytes, 50, 700),
-        max_attachments=field(default.max_attachments, 1),
+        max_attachments=field(default.max_attachments, 0, 1),
         max_recipients=field(default.max_recipients, 1, 2),
+        max_findings=field(default.max_findings, 0, 1),
     )
 
 

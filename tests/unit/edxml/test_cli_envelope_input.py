@@ -313,3 +313,20 @@ def test_status_converts_a_timestamp_with_an_offset_to_vietnam_time(tmp_path: Pa
     assert status.timestamp == dt.datetime(2025, 3, 4, 14, 30)
     assert main([*argv, "--timestamp", "2025-03-04T09:30:00", "-o", str(out)]) == 0
     assert edxml.parse(out.read_bytes()).timestamp == dt.datetime(2025, 3, 4, 9, 30)  # type: ignore[union-attr]
+
+
+def test_check_trust_on_an_empty_or_missing_signature_says_it_does_not_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pki: edxml.DemoPki
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(pki.ca_cert_pem)
+    empty = str(ENVELOPES / "valid" / "producer-empty-signature.xml")
+    assert _refused(capsys, ["envelope", "check", "--trust", str(ca), empty]) == (
+        f"{empty}: signature does not verify: the Signature element is empty: "
+        "the package is not signed"
+    )
+    assert _refused(capsys, ["envelope", "check", "--trust", str(ca), NEW]) == (
+        f"{NEW}: signature does not verify: the package carries no Signature in edXMLHeader"
+    )
+    assert main(["envelope", "check", empty]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("; no findings")

@@ -9,6 +9,8 @@ import pytest
 from lxml import etree
 
 import edxml
+from edxml._fastpath import read_fast
+from edxml._xml import parse_tree
 
 NS = f"{{{edxml.NS}}}"
 
@@ -241,3 +243,29 @@ def test_parts_of_the_other_kind_are_findings_and_depth_checked() -> None:
     deep = b"<edXML:Code>" + b"<edXML:X>" * 40 + b"</edXML:X>" * 40 + b"</edXML:Code>"
     with pytest.raises(edxml.LimitError, match="nested 33 deep"):
         edxml.parse(status.replace(b"<edXML:StatusCode>", deep + b"<edXML:StatusCode>", 1))
+
+
+@pytest.mark.parametrize(
+    "empty",
+    [
+        f'<Signature xmlns="{edxml.DSIG_NS}"></Signature>',
+        f'<Signature xmlns="{edxml.DSIG_NS}" Id="sig"/>',
+        f'<ds:Signature xmlns:ds="{edxml.DSIG_NS}">\r\n  </ds:Signature>',
+    ],
+)
+def test_an_empty_signature_reads_as_none_as_real_traffic_sends_it(
+    package: edxml.Package, package_bytes: bytes, empty: str
+) -> None:
+    end = b"</edXML:TraceHeaderList>"
+    data = package_bytes.replace(end, end + empty.encode(), 1)
+    message = edxml.parse(data, strict=True)  # no finding: the same as no Signature at all
+    assert message == package
+    assert message.signature is None
+    assert read_fast(parse_tree(data, edxml.DEFAULT_LIMITS), edxml.DEFAULT_LIMITS) == package
+
+
+def test_a_signature_holding_only_text_is_not_empty(package_bytes: bytes) -> None:
+    end = b"</edXML:TraceHeaderList>"
+    text = f'<Signature xmlns="{edxml.DSIG_NS}">x</Signature>'.encode()
+    with pytest.raises(edxml.StructureError, match="missing mandatory element SignedInfo"):
+        edxml.parse(package_bytes.replace(end, end + text, 1))

@@ -162,3 +162,13 @@ def test_sign_refuses_what_is_not_pem_or_a_key_and_certificate_of_two_pairs(
         edxml.sign(package_bytes, key_pem=pki.key_pem, cert_pems=[readme])
     with pytest.raises(edxml.ModelError, match="the private key does not belong to the first"):
         edxml.sign(package_bytes, key_pem=pki.key_pem, cert_pems=[pki.ca_cert_pem])
+
+
+def test_an_empty_signature_does_not_verify_and_says_so(pki: edxml.DemoPki) -> None:
+    empty = (FIXTURES_DIR / "envelopes" / "valid" / "producer-empty-signature.xml").read_bytes()
+    result = edxml.verify_signature(empty, trusted=[pki.ca_cert_pem])
+    assert not result.ok
+    assert (
+        result.reason
+        == "does not verify: the Signature element is empty: the package is not signed"
+    )
