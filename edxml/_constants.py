@@ -17,19 +17,23 @@ PREFIX: Final = "edXML"  # one deployment reports the hub rejecting unprefixed e
 MANIFEST_VERSION: Final = "1.0"
 
 # --- value formats -------------------------------------------------------------------------------
+# Digits are ASCII [0-9]: Python's \d and int() also take full-width and other scripts' digits
+# (２０２５/０３/０４), which no edXML producer writes and none of its readers would read.
 DATE_FORMAT: Final = "%Y/%m/%d"  # yyyy/MM/dd
 TIMESTAMP_FORMAT: Final = "%Y/%m/%d %H:%M:%S"  # yyyy/MM/dd HH:mm:ss, local (Vietnam) time
-DATE_RE: Final = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
-TIMESTAMP_RE: Final = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+DATE_RE: Final = re.compile(r"([0-9]{4})/([0-9]{2})/([0-9]{2})")
+TIMESTAMP_RE: Final = re.compile(
+    r"([0-9]{4})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})"
+)
 INT_RE: Final = re.compile(r"[0-9]{1,9}")
 
 # Mã định danh DDD.CC.BB.Xnn (level 4 . 3 . 2 . level-1 letter + number). Since 2020 codes may
 # be up to 35 characters of digits, A–Z and dots, but samples carry 01.02.G22, 28.22.H17,
 # 001.00.20.TT2 and vxp.saas.03: anything but the classic form is a finding, not an error.
-ORGAN_ID_RE: Final = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}")
+ORGAN_ID_RE: Final = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}")
 ORGAN_ID_CHARSET_RE: Final = re.compile(r"[0-9A-Z.]{1,35}")
 # DocumentId: OrganId,yyyy/MM/dd,Number/Notation; test traffic also uses UUIDs.
-DOCUMENT_ID_RE: Final = re.compile(r"([^,]+),(\d{4}/\d{2}/\d{2}),([^/,]+)/(.+)")
+DOCUMENT_ID_RE: Final = re.compile(r"([^,]+),([0-9]{4}/[0-9]{2}/[0-9]{2}),([^/,]+)/(.+)")
 UUID_RE: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )

@@ -144,3 +144,44 @@ def test_many_findings_within_the_limit_each_have_their_path(package_bytes: byte
     assert message.findings[-1].path == f"{other_info}/Extra[20000]"
     with pytest.raises(edxml.LimitError, match="more than 19999 findings"):
         edxml.parse(data, limits=edxml.Limits(max_findings=19_999))
+
+
+FULL_WIDTH_2025 = "２０２５"  # what Python's \d and int() accept as digits
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "<edXML:PromulgationDate>2025/03/04<",
+            "<edXML:PromulgationDate>２０２５/０３/０４<",
+            "PromulgationDate '２０２５/０３/０４': expected a date yyyy/MM/dd",
+        ),
+        (
+            "<edXML:Timestamp>2025/03/04 09:30:00<",
+            f"<edXML:Timestamp>{FULL_WIDTH_2025}/03/04 09:30:00<",
+            f"Timestamp '{FULL_WIDTH_2025}/03/04 09:30:00': expected a timestamp",
+        ),
+        ("<edXML:DueDate>2025/03/31<", "<edXML:DueDate>٢٠٢٥/03/31<", "DueDate '٢٠٢٥/03/31'"),
+        ("<edXML:Priority>1<", "<edXML:Priority>١<", "Priority '١': expected a whole number"),
+        ("<edXML:PageAmount>3<", "<edXML:PageAmount>３<", "PageAmount '３'"),
+    ],
+)
+def test_only_ascii_digits_are_digits(package_bytes: bytes, old: str, new: str, says: str) -> None:
+    data = package_bytes.replace(old.encode(), new.encode(), 1)
+    assert data != package_bytes
+    error = _refused(data)
+    assert isinstance(error, edxml.ValueFormatError)
+    assert error.reason.startswith(says), error.reason
+
+
+def test_codes_with_other_digits_are_findings_not_conforming(package_bytes: bytes) -> None:
+    data = package_bytes.replace(
+        b"<edXML:OrganId>000.00.00.H29<",
+        "<edXML:OrganId>000.00.00.H２９<".encode(),
+        1,
+    ).replace(b"G22,2025/03/04,", f"G22,{FULL_WIDTH_2025}/03/04,".encode())
+    message = edxml.parse(data)
+    assert sorted(f.code for f in message.findings) == ["document-id", "organ-id"]
+    with pytest.raises(edxml.FindingsError):
+        edxml.parse(data, strict=True)
