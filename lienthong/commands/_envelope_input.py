@@ -332,11 +332,20 @@ def package_from(v: Values, base: Path) -> Any:
         )
     number = text_value(v, "number", v.get("number"), code=True)
     notation = text_value(v, "notation", v.get("notation"), code=True)
-    document_id = (
-        text_value(v, "document_id", v.get("document_id"), code=True)
-        if v.get("document_id") is not None
-        else edxml.make_document_id(sender.organ_id, date, number, notation)
-    )
+    if v.get("document_id") is not None:
+        document_id = text_value(v, "document_id", v.get("document_id"), code=True)
+    else:
+        for key, value in (("from", sender.organ_id), ("number", number)):
+            if "," in value or (key == "number" and "/" in value):
+                raise v.bad(
+                    key,
+                    value,
+                    "expected no ','"
+                    + (" or '/'" if key == "number" else "")
+                    + " to make the DocumentId OrganId,yyyy/MM/dd,Number/Notation "
+                    "(or set document_id in --config)",
+                )
+        document_id = edxml.make_document_id(sender.organ_id, date, number, notation)
     priority = v.get("priority", 0)
     if priority not in edxml.PRIORITIES:
         raise v.bad(

@@ -281,8 +281,8 @@ def _build(args: argparse.Namespace) -> int:
         if not v.get(key):
             raise LienthongError(f"{v.where}: {key} is missing: give --{key} or set it in --config")
     signing = signing_pair(args) if args.sign_key or args.sign_cert else None
-    package = package_from(v, base)
     try:
+        package = package_from(v, base)
         data = edxml.build(package)
         if signing is not None:
             data = edxml.sign(data, key_pem=signing[0], cert_pems=[signing[1]])

@@ -107,6 +107,7 @@ def test_build_refuses_a_toml_file_that_is_not_utf8(
     ("flags", "says"),
     [
         (["--date", "2025-13-45"], "--date '2025-13-45': expected a date YYYY-MM-DD"),
+        (["--number", "5/6"], "--number '5/6': expected no ',' or '/' to make the DocumentId"),
         (["--to", " 000.00.00.H58"], "--to ' 000.00.00.H58': expected no surrounding spaces"),
         (["--subject", "a\x0bb"], "--subject 'a\\x0bb': holds '\\x0b' at offset 1"),
         (
