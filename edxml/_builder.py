@@ -2,7 +2,8 @@
 
 Layout (EDXML.md skeleton): UTF-8 with an XML declaration; the root ``edXML`` in the default
 namespace; ``edXML:``-prefixed envelope children (``edXMLEnvelope`` declares the prefix);
-``Signature`` unprefixed in the XML-DSig namespace; ``AttachmentEncoded`` and its
+``Signature`` unprefixed in the XML-DSig namespace, compact and placed as ``sign`` writes it
+(so a signed package read and built again still verifies); ``AttachmentEncoded`` and its
 ``Attachment``s unprefixed outside the envelope, the payload in ``edXML:ContentTransferEncoded``
 on one line. Dates ``yyyy/MM/dd``, timestamps ``yyyy/MM/dd HH:mm:ss``. ``\\r`` in text is
 written as ``&#13;`` so it survives the parser's line-end normalisation.
@@ -74,6 +75,10 @@ def format_timestamp(value: dt.datetime) -> str:
     )
 
 
+def _break(indent: str | None) -> str:
+    return "" if indent is None else "\n" + indent
+
+
 class _Writer:
     """Accumulates the document; ``path`` tracks where a bad value sits, for ModelError."""
 
@@ -113,21 +118,28 @@ class _Writer:
         assert isinstance(value, str)
         return value.translate(_ATTR_ESCAPES)
 
-    def leaf(self, indent: str, name: str, text: str, prefix: str = P) -> None:
+    def leaf(self, indent: str | None, name: str, text: str, prefix: str = P) -> None:
+        """``indent`` ``None``: no line break before (the compact Signature)."""
         tag = f"{prefix}:{name}" if prefix else name
-        self.out.append(f"\n{indent}<{tag}>{text}</{tag}>")
+        self.out.append(f"{_break(indent)}<{tag}>{text}</{tag}>")
 
     def open(
-        self, indent: str, name: str, prefix: str = P, attrs: str = "", *, label: str = ""
+        self,
+        indent: str | None,
+        name: str,
+        prefix: str = P,
+        attrs: str = "",
+        *,
+        label: str = "",
     ) -> None:
         """Open ``name``; ``label`` (e.g. ``To[2]``) is how error paths show it."""
         tag = f"{prefix}:{name}" if prefix else name
-        self.out.append(f"\n{indent}<{tag}{attrs}>")
+        self.out.append(f"{_break(indent)}<{tag}{attrs}>")
         self.path.append(label or name)
 
-    def close(self, indent: str, name: str, prefix: str = P) -> None:
+    def close(self, indent: str | None, name: str, prefix: str = P) -> None:
         tag = f"{prefix}:{name}" if prefix else name
-        self.out.append(f"\n{indent}</{tag}>")
+        self.out.append(f"{_break(indent)}</{tag}>")
         self.path.pop()
 
     def date(self, value: object, name: str, *, required: bool) -> str:
@@ -217,9 +229,7 @@ def _document(w: _Writer, p: Package) -> None:
         raise w.fail("a package needs at least one TraceHeader", "TraceHeaderList")
     _message_header(w, p.header)
     _trace_list(w, p.traces, p.business)
-    if p.signature is not None:
-        _signature(w, p.signature)
-    w.close("    ", "edXMLHeader")
+    _end_header(w, p.signature)
     _body(w, p)
     w.close("  ", "edXMLEnvelope")
     _attachment_encoded(w, p.attachments)
@@ -372,41 +382,53 @@ def _business(w: _Writer, indent: str, b: Business) -> None:
     w.close(indent, "Bussiness")
 
 
+def _end_header(w: _Writer, signature: Signature | None) -> None:
+    """The Signature, if any, then ``</edXML:edXMLHeader>``, both where ``sign`` puts them.
+
+    ``sign`` inserts the Signature between the whitespace that ends edXMLHeader's last child and
+    edXMLHeader's end tag, and signxml writes it compact (no whitespace inside). Written the
+    same way here, a signed package read by ``parse`` and written again by ``build`` keeps a
+    valid signature: its SignedInfo canonicalises as it was signed, and the document without
+    the Signature (what the enveloped-signature transform digests) is as it was.
+    """
+    if signature is None:
+        w.close("    ", "edXMLHeader")
+        return
+    w.out.append("\n    ")
+    _signature(w, signature)
+    w.close(None, "edXMLHeader")
+
+
 def _signature(w: _Writer, s: Signature) -> None:
-    ind = "      "
-    w.open(ind, "Signature", prefix="", attrs=f' xmlns="{C.DSIG_NS}"')
-    w.open(ind + "  ", "SignedInfo", prefix="")
-    i = ind + "    "
+    w.open(None, "Signature", prefix="", attrs=f' xmlns="{C.DSIG_NS}"')
+    w.open(None, "SignedInfo", prefix="")
     c14n = w.attr(s.canonicalization_method, "CanonicalizationMethod")
     method = w.attr(s.signature_method, "SignatureMethod")
-    w.out.append(f'\n{i}<CanonicalizationMethod Algorithm="{c14n}"/>')
-    w.out.append(f'\n{i}<SignatureMethod Algorithm="{method}"/>')
+    w.out.append(f'<CanonicalizationMethod Algorithm="{c14n}"/>')
+    w.out.append(f'<SignatureMethod Algorithm="{method}"/>')
     for ref in s.references:
-        w.open(i, "Reference", prefix="", attrs=f' URI="{w.attr(ref.uri, "URI")}"')
-        j = i + "  "
+        w.open(None, "Reference", prefix="", attrs=f' URI="{w.attr(ref.uri, "URI")}"')
         if ref.transforms:
-            w.open(j, "Transforms", prefix="")
+            w.open(None, "Transforms", prefix="")
             for t in ref.transforms:
-                w.out.append(f'\n{j}  <Transform Algorithm="{w.attr(t, "Transform")}"/>')
-            w.close(j, "Transforms", prefix="")
-        w.out.append(
-            f'\n{j}<DigestMethod Algorithm="{w.attr(ref.digest_method, "DigestMethod")}"/>'
-        )
-        w.leaf(j, "DigestValue", w.text(ref.digest_value, "DigestValue"), prefix="")
-        w.close(i, "Reference", prefix="")
-    w.close(ind + "  ", "SignedInfo", prefix="")
-    w.leaf(ind + "  ", "SignatureValue", w.text(s.signature_value, "SignatureValue"), prefix="")
+                w.out.append(f'<Transform Algorithm="{w.attr(t, "Transform")}"/>')
+            w.close(None, "Transforms", prefix="")
+        w.out.append(f'<DigestMethod Algorithm="{w.attr(ref.digest_method, "DigestMethod")}"/>')
+        w.leaf(None, "DigestValue", w.text(ref.digest_value, "DigestValue"), prefix="")
+        w.close(None, "Reference", prefix="")
+    w.close(None, "SignedInfo", prefix="")
+    w.leaf(None, "SignatureValue", w.text(s.signature_value, "SignatureValue"), prefix="")
     if s.x509_subject_name or s.x509_certificates:
-        w.open(ind + "  ", "KeyInfo", prefix="")
-        w.open(i, "X509Data", prefix="")
+        w.open(None, "KeyInfo", prefix="")
+        w.open(None, "X509Data", prefix="")
         if s.x509_subject_name:
             subject = w.text(s.x509_subject_name, "X509SubjectName")
-            w.leaf(i + "  ", "X509SubjectName", subject, prefix="")
+            w.leaf(None, "X509SubjectName", subject, prefix="")
         for cert in s.x509_certificates:
-            w.leaf(i + "  ", "X509Certificate", w.text(cert, "X509Certificate"), prefix="")
-        w.close(i, "X509Data", prefix="")
-        w.close(ind + "  ", "KeyInfo", prefix="")
-    w.close(ind, "Signature", prefix="")
+            w.leaf(None, "X509Certificate", w.text(cert, "X509Certificate"), prefix="")
+        w.close(None, "X509Data", prefix="")
+        w.close(None, "KeyInfo", prefix="")
+    w.close(None, "Signature", prefix="")
 
 
 def _body(w: _Writer, p: Package) -> None:
@@ -498,8 +520,6 @@ def _status(w: _Writer, s: StatusMessage) -> None:
     w.leaf(i, "Timestamp", w.timestamp(s.timestamp, "Timestamp"))
     w.close(ind, "MessageHeader")
     _trace_list(w, s.traces, None)
-    if s.signature is not None:
-        _signature(w, s.signature)
-    w.close("    ", "edXMLHeader")
+    _end_header(w, s.signature)
     w.close("  ", "edXMLEnvelope")
     w.out.append("\n</edXML>\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +120,24 @@ def test_damaged_bytes_raise_only_envelope_errors(data: st.DataObject) -> None:
 def test_garbage_raises_only_envelope_errors(garbage: bytes) -> None:
     outcome = _outcome(garbage)
     assert isinstance(outcome, edxml.EnvelopeError | edxml.Package | edxml.StatusMessage)
+
+
+@functools.cache
+def _pki() -> edxml.DemoPki:
+    return edxml.DemoPki.generate(key_size=2048)
+
+
+@settings(max_examples=20)  # two RSA operations and two verifications an example
+@given(messages(), st.sampled_from(["rsa-sha256", "rsa-sha1"]))
+def test_a_signed_message_read_and_written_again_still_verifies(
+    message: edxml.Package | edxml.StatusMessage, algorithm: str
+) -> None:
+    pki = _pki()
+    signed = edxml.sign(
+        edxml.build(message), key_pem=pki.key_pem, cert_pems=[pki.cert_pem], algorithm=algorithm
+    )
+    rebuilt = edxml.build(edxml.parse(signed))
+    for data in (signed, rebuilt):
+        result = edxml.verify_signature(data, trusted=[pki.ca_cert_pem], allow_sha1=True)
+        assert result.ok, result.reason
+    assert edxml.build(edxml.parse(rebuilt)) == rebuilt

@@ -172,3 +172,13 @@ def test_an_empty_signature_does_not_verify_and_says_so(pki: edxml.DemoPki) -> N
         result.reason
         == "does not verify: the Signature element is empty: the package is not signed"
     )
+
+
+def test_a_signed_package_read_and_written_again_still_verifies(
+    signed: bytes, pki: edxml.DemoPki
+) -> None:
+    rebuilt = edxml.build(edxml.parse(signed))
+    result = edxml.verify_signature(rebuilt, trusted=[pki.ca_cert_pem])
+    assert result.ok, result.reason
+    tail = signed[signed.index(b"</edXML:TraceHeaderList>") : signed.index(b"</edXML:edXMLHeader>")]
+    assert tail in rebuilt  # the Signature as sign() placed and wrote it
