@@ -30,7 +30,7 @@ from typing import Final
 
 from edxml import _constants as C
 from edxml._attachments import Attachment
-from edxml._errors import ModelError
+from edxml._errors import ModelError, quote
 from edxml._model import (
     Business,
     MessageHeader,
@@ -94,11 +94,11 @@ class _Writer:
 
     def text(self, value: object, name: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(f"{name} = {value!r}: expected a str", name)
+            raise self.fail(f"{name} = {quote(value)}: expected a str", name)
         bad = _ILLEGAL.search(value)
         if bad:
             raise self.fail(
-                f"{name} holds {bad.group()!r} at offset {bad.start()}: XML 1.0 cannot carry it",
+                f"{name} holds {quote(bad.group())} at offset {bad.start()}: XML 1.0 cannot carry it",
                 name,
             )
         return value.translate(_TEXT_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
@@ -108,7 +108,7 @@ class _Writer:
         text = self.text(value, name)
         assert isinstance(value, str)
         if value != value.strip():
-            raise self.fail(f"{name} = {value!r}: expected no surrounding whitespace", name)
+            raise self.fail(f"{name} = {quote(value)}: expected no surrounding whitespace", name)
         if required and not value:
             raise self.fail(f"{name} is empty: expected a value", name)
         return text
@@ -146,12 +146,12 @@ class _Writer:
         if value is None and not required:
             return ""
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            raise self.fail(f"{name} = {value!r}: expected a datetime.date", name)
+            raise self.fail(f"{name} = {quote(value)}: expected a datetime.date", name)
         return format_date(value)
 
     def timestamp(self, value: object, name: str) -> str:
         if not isinstance(value, dt.datetime):
-            raise self.fail(f"{name} = {value!r}: expected a datetime.datetime", name)
+            raise self.fail(f"{name} = {quote(value)}: expected a datetime.datetime", name)
         if value.tzinfo is not None:
             raise self.fail(
                 f"{name} = {value.isoformat()}: expected a naive local (Vietnam) time; "
@@ -170,12 +170,12 @@ class _Writer:
         if value is None and optional:
             return ""
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
-            raise self.fail(f"{name} = {value!r}: expected a whole number 0–999999999", name)
+            raise self.fail(f"{name} = {quote(value)}: expected a whole number 0–999999999", name)
         return str(value)
 
     def flag(self, value: object, name: str) -> str:
         if not isinstance(value, bool):
-            raise self.fail(f"{name} = {value!r}: expected a bool", name)
+            raise self.fail(f"{name} = {quote(value)}: expected a bool", name)
         return "1" if value else "0"
 
     def bytes_(self, payload: bytes) -> None:
@@ -238,7 +238,7 @@ def _document(w: _Writer, p: Package) -> None:
 
 def _organization(w: _Writer, indent: str, name: str, o: Organization, label: str = "") -> None:
     if not isinstance(o, Organization):
-        raise w.fail(f"{name} = {o!r}: expected an Organization", label or name)
+        raise w.fail(f"{name} = {quote(o)}: expected an Organization", label or name)
     w.open(indent, name, label=label)
     i = indent + "  "
     w.leaf(i, "OrganId", w.typed(o.organ_id, "OrganId", required=True))
@@ -348,7 +348,7 @@ def _business(w: _Writer, indent: str, b: Business) -> None:
     doc_type: object = b.business_doc_type
     if isinstance(doc_type, bool) or not isinstance(doc_type, int) or doc_type not in (0, 1, 2, 3):
         raise w.fail(
-            f"BussinessDocType = {doc_type!r}: expected a BusinessDocType", "BussinessDocType"
+            f"BussinessDocType = {quote(doc_type)}: expected a BusinessDocType", "BussinessDocType"
         )
     w.leaf(i, "BussinessDocType", str(int(doc_type)))
     w.leaf(i, "BussinessDocReason", w.text(b.business_doc_reason, "BussinessDocReason"))
@@ -437,7 +437,7 @@ def _body(w: _Writer, p: Package) -> None:
     by_id: dict[str, Attachment] = {}
     for a in p.attachments:
         if a.content_id in by_id:
-            raise w.fail(f"Attachment ContentId {a.content_id!r} appears twice", "Attachment")
+            raise w.fail(f"Attachment ContentId {quote(a.content_id)} appears twice", "Attachment")
         by_id[a.content_id] = a
     seen: set[str] = set()
     i = "          "
@@ -445,15 +445,15 @@ def _body(w: _Writer, p: Package) -> None:
         w.open("        ", "Reference")
         content_id = w.typed(r.content_id, "ContentId", required=True)
         if r.content_id in seen:
-            raise w.fail(f"Reference ContentId {r.content_id!r} appears twice")
+            raise w.fail(f"Reference ContentId {quote(r.content_id)} appears twice")
         seen.add(r.content_id)
         attachment = by_id.get(r.content_id)
         if attachment is None:
-            raise w.fail(f"Reference {r.content_id!r} has no Attachment with that ContentId")
+            raise w.fail(f"Reference {quote(r.content_id)} has no Attachment with that ContentId")
         if attachment.zipped and attachment.content_type != r.content_type:
             raise w.fail(
-                f"Reference {r.content_id!r} says {r.content_type!r} but its (zipped) "
-                f"Attachment says {attachment.content_type!r}: the manifest carries the "
+                f"Reference {quote(r.content_id)} says {quote(r.content_type)} but its (zipped) "
+                f"Attachment says {quote(attachment.content_type)}: the manifest carries the "
                 "original type, they must agree (use Reference.for_attachment)"
             )
         w.leaf(i, "ContentId", content_id)
@@ -463,7 +463,9 @@ def _body(w: _Writer, p: Package) -> None:
         w.close("        ", "Reference")
     missing = [cid for cid in by_id if cid not in seen]
     if missing:
-        raise w.fail(f"Attachment {missing[0]!r} has no manifest Reference with that ContentId")
+        raise w.fail(
+            f"Attachment {quote(missing[0])} has no manifest Reference with that ContentId"
+        )
     w.close("      ", "edXMLManifest")
     w.close("    ", "edXMLBody")
 
@@ -485,7 +487,7 @@ def _attachment_encoded(w: _Writer, attachments: tuple[Attachment, ...]) -> None
         wire_type = w.typed(a.wire_content_type, "ContentType", required=False)
         if not a.zipped and a.content_type.lower() in C.ZIP_CONTENT_TYPES:
             raise w.fail(
-                f"a raw (not zipped) attachment of type {a.content_type!r} would read back as "
+                f"a raw (not zipped) attachment of type {quote(a.content_type)} would read back as "
                 "SDK-zipped: zip it (zipped=True)",
                 "ContentType",
             )
@@ -512,7 +514,7 @@ def _status(w: _Writer, s: StatusMessage) -> None:
         _staff(w, i, s.staff_info)
     if s.status_code not in C.STATUS_CODES:
         raise w.fail(
-            f"StatusCode = {s.status_code!r}: expected one of {', '.join(C.STATUS_CODES)}",
+            f"StatusCode = {quote(s.status_code)}: expected one of {', '.join(C.STATUS_CODES)}",
             "StatusCode",
         )
     w.leaf(i, "StatusCode", s.status_code)

@@ -25,6 +25,7 @@ EnvelopeError                  base: anything wrong with an envelope or a model
 from __future__ import annotations
 
 __all__ = [
+    "QUOTE_CHARS",
     "AttachmentError",
     "EncodingError",
     "EnvelopeError",
@@ -37,7 +38,18 @@ __all__ = [
     "TruncatedError",
     "UnsafeMarkupError",
     "ValueFormatError",
+    "quote",
 ]
+
+QUOTE_CHARS = 80
+"""The most of a value an error or finding quotes: a line names the value, it does not repeat a
+5,000-digit Priority or a 100 kB subject (a DocumentId, the longest usual value, is ~50)."""
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)``, cut to ``limit`` characters ending in "…" when longer."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class EnvelopeError(Exception):

@@ -215,6 +215,13 @@ class _Fast:
             values[i] = text
         return values
 
+    def attr(self, element: E, name: str) -> str:
+        """An attribute read into the model, held to ``max_text_bytes`` (Reader.attr)."""
+        value = element.get(name, "")
+        if len(value) > self.max_chars:
+            self.check_size(value)
+        return value
+
     def check_size(self, text: str) -> None:
         if len(text.encode("utf-8", "surrogatepass")) > self.max_text_bytes:
             raise _Doubt
@@ -503,11 +510,11 @@ class _Fast:
                 for t in found:
                     if len(t):  # a bare Transform is within any max_depth (≥ MIN_DEPTH)
                         self.bounded(t, depth + 4)
-                transforms = tuple([t.get("Algorithm", "") for t in found])
+                transforms = tuple([self.attr(t, "Algorithm") for t in found])
             references.append(
                 S.make_signed_reference(
-                    ref.get("URI", ""),
-                    digest_method.get("Algorithm", "") if digest_method is not None else "",
+                    self.attr(ref, "URI"),
+                    self.attr(digest_method, "Algorithm") if digest_method is not None else "",
                     digest_value or "",
                     transforms,
                 )
@@ -524,8 +531,8 @@ class _Fast:
             if algorithm_el is not None and len(algorithm_el):
                 self.bounded(algorithm_el, depth + 2)
         return S.make_signature(
-            c14n.get("Algorithm", "") if c14n is not None else "",
-            method.get("Algorithm", "") if method is not None else "",
+            self.attr(c14n, "Algorithm") if c14n is not None else "",
+            self.attr(method, "Algorithm") if method is not None else "",
             tuple(references),
             signature_value or "",
             subject,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from edxml import _constants as C
-from edxml._errors import ModelError
+from edxml._errors import ModelError, quote
 
 __all__ = ["is_conforming_organ_id", "make_document_id"]
 
@@ -21,13 +21,15 @@ def make_document_id(organ_id: str, date: dt.date, number: str, notation: str) -
     """``OrganId,yyyy/MM/dd,Number/Notation``; ``ModelError`` if a part would break the form."""
     for name, value in (("organ_id", organ_id), ("number", number), ("notation", notation)):
         if not isinstance(value, str) or not value.strip() or value != value.strip():
-            raise ModelError(f"DocumentId {name} = {value!r}: expected a non-empty trimmed str")
+            raise ModelError(
+                f"DocumentId {name} = {quote(value)}: expected a non-empty trimmed str"
+            )
     if "," in organ_id or "," in number or "/" in number:
         raise ModelError(
-            f"DocumentId parts {organ_id!r}, {number!r}: expected no ',' (and no '/' in number)"
+            f"DocumentId parts {quote(organ_id)}, {quote(number)}: expected no ',' (and no '/' in number)"
         )
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-        raise ModelError(f"DocumentId date = {date!r}: expected a datetime.date")
+        raise ModelError(f"DocumentId date = {quote(date)}: expected a datetime.date")
     return f"{organ_id},{date.year:04d}/{date.month:02d}/{date.day:02d},{number}/{notation}"
 
 

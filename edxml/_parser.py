@@ -31,6 +31,7 @@ from edxml._errors import (
     NamespaceError,
     StructureError,
     ValueFormatError,
+    quote,
 )
 from edxml._fastpath import read_fast
 from edxml._limits import DEFAULT_LIMITS, Limits
@@ -122,7 +123,7 @@ class _Parts(Reader):
         if doc_type_text not in ("0", "1", "2", "3"):
             raise self.fail(
                 ValueFormatError,
-                f"BussinessDocType {doc_type_text!r}: expected 0 (new), 1 (revocation), "
+                f"BussinessDocType {quote(doc_type_text)}: expected 0 (new), 1 (revocation), "
                 "2 (update) or 3 (replacement)",
                 doc_type_el,
             )
@@ -210,11 +211,11 @@ class _Parts(Reader):
                 found = self.kids(transforms_el, S.TRANSFORMS)[0] or ()
                 for t in found:
                     self.check_depth(t)  # a Transform may hold an XPath; not read, only bounded
-                transforms = tuple(t.get("Algorithm", "") for t in found)
+                transforms = tuple(self.attr(t, "Algorithm") for t in found)
             references.append(
                 S.make_signed_reference(
-                    ref.get("URI", ""),
-                    digest_method.get("Algorithm", "") if digest_method is not None else "",
+                    self.attr(ref, "URI"),
+                    self.attr(digest_method, "Algorithm") if digest_method is not None else "",
                     self.text(digest_value) if digest_value is not None else "",
                     transforms,
                 )
@@ -233,8 +234,8 @@ class _Parts(Reader):
             if algorithm_el is not None and len(algorithm_el):
                 self.check_depth(algorithm_el)
         return S.make_signature(
-            c14n.get("Algorithm", "") if c14n is not None else "",
-            method.get("Algorithm", "") if method is not None else "",
+            self.attr(c14n, "Algorithm") if c14n is not None else "",
+            self.attr(method, "Algorithm") if method is not None else "",
             tuple(references),
             self.text(value_el) if value_el is not None else "",
             subject,
@@ -312,7 +313,7 @@ class _Parts(Reader):
         if C.DOCUMENT_ID_RE.fullmatch(value) is None and C.UUID_RE.fullmatch(value) is None:
             self.finding(
                 "document-id",
-                f"DocumentId {value!r} is neither OrganId,yyyy/MM/dd,Number/Notation nor a UUID",
+                f"DocumentId {quote(value)} is neither OrganId,yyyy/MM/dd,Number/Notation nor a UUID",
                 element,
             )
         return value
@@ -387,7 +388,7 @@ class _Parts(Reader):
         if code not in C.STATUS_CODES:
             raise self.fail(
                 ValueFormatError,
-                f"StatusCode {code!r}: expected one of {', '.join(C.STATUS_CODES)}",
+                f"StatusCode {quote(code)}: expected one of {', '.join(C.STATUS_CODES)}",
                 code_el,
             )
         description_el = slots[16]
@@ -438,13 +439,13 @@ class _Parts(Reader):
             if ref.content_id in by_id:
                 raise self.fail(
                     AttachmentError,
-                    f"manifest Reference ContentId {ref.content_id!r} appears twice",
+                    f"manifest Reference ContentId {quote(ref.content_id)} appears twice",
                     ref_el,
                 )
             by_id[ref.content_id] = (ref, ref_el)
             if not ref.content_id.startswith(C.CONTENT_ID_PREFIX):
                 self.finding(
-                    "content-id", f"ContentId {ref.content_id!r} lacks the cid: prefix", ref_el
+                    "content-id", f"ContentId {quote(ref.content_id)} lacks the cid: prefix", ref_el
                 )
         out: list[Attachment] = []
         for el in elements:
@@ -454,16 +455,16 @@ class _Parts(Reader):
             if pair is None:
                 seen = any(a.content_id == content_id for a in out)
                 reason = (
-                    f"Attachment ContentId {content_id!r} appears twice"
+                    f"Attachment ContentId {quote(content_id)} appears twice"
                     if seen
-                    else f"Attachment {content_id!r} has no manifest Reference with that ContentId"
+                    else f"Attachment {quote(content_id)} has no manifest Reference with that ContentId"
                 )
                 raise self.fail(AttachmentError, reason, el)
             out.append(self.attachment(el, content_id, v, pair[0]))
         for ref, ref_el in by_id.values():
             raise self.fail(
                 AttachmentError,
-                f"manifest Reference {ref.content_id!r} has no Attachment with that ContentId",
+                f"manifest Reference {quote(ref.content_id)} has no Attachment with that ContentId",
                 ref_el,
             )
         return tuple(out)
@@ -484,7 +485,7 @@ class _Parts(Reader):
                 if entry.name != name:
                     self.finding(
                         "zip-entry-name",
-                        f"zip entry {entry.name!r} is not the AttachmentName {name!r}",
+                        f"zip entry {quote(entry.name)} is not the AttachmentName {quote(name)}",
                         element,
                     )
             elif decoded_length(clean) > max_bytes:
@@ -496,7 +497,7 @@ class _Parts(Reader):
             encoded_el = element.find(f"{{{C.NS}}}ContentTransferEncoded")
             raise self.fail(
                 type(exc),
-                f"attachment {content_id!r}: {exc.reason}",
+                f"attachment {quote(content_id)}: {exc.reason}",
                 encoded_el if encoded_el is not None else element,
             ) from None
         payload = Payload(encoded=clean, raw=None, zipped=zipped, entry_name=name)
@@ -615,6 +616,6 @@ def parse(
                 by_id[content_id].data(max_bytes=limits.max_attachment_bytes)
             except (AttachmentError, LimitError) as exc:
                 raise Reader.fail(
-                    type(exc), f"attachment {content_id!r}: {exc.reason}", element
+                    type(exc), f"attachment {quote(content_id)}: {exc.reason}", element
                 ) from None
     return message

@@ -19,6 +19,7 @@ from edxml._errors import (
     NamespaceError,
     StructureError,
     ValueFormatError,
+    quote,
 )
 from edxml._limits import Limits
 from edxml._model import Finding
@@ -169,6 +170,22 @@ class Reader:
             self.check_text(text, element)
         return text
 
+    def attr(self, element: E, name: str) -> str:
+        """An attribute that is read into the model (a signature's Algorithm or URI), held to
+        ``max_text_bytes`` like a text. Attributes never read are bounded by ``max_bytes``
+        alone: libxml2 parses them in linear time and they never reach Python."""
+        value = element.get(name, "")
+        if len(value) > self.max_chars:
+            size = len(value.encode("utf-8", "surrogatepass"))
+            if size > self.limits.max_text_bytes:
+                raise self.fail(
+                    LimitError,
+                    f"attribute {name} of {size} bytes: over the limit of "
+                    f"{self.limits.max_text_bytes} bytes",
+                    element,
+                )
+        return value
+
     def need(self, value: _T | None, name: str, parent: E) -> _T:
         """``value`` (a mandatory child), or the error saying ``name`` is missing."""
         if value is None:
@@ -249,7 +266,7 @@ class Reader:
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             raise self.fail(
-                ValueFormatError, f"{name} {text!r}: expected a date yyyy/MM/dd", parent
+                ValueFormatError, f"{name} {quote(text)}: expected a date yyyy/MM/dd", parent
             ) from None
 
     def timestamp(self, value: str | None, name: str, parent: E) -> dt.datetime:
@@ -265,7 +282,7 @@ class Reader:
         except ValueError:
             raise self.fail(
                 ValueFormatError,
-                f"{name} {text!r}: expected a timestamp yyyy/MM/dd HH:mm:ss",
+                f"{name} {quote(text)}: expected a timestamp yyyy/MM/dd HH:mm:ss",
                 parent,
             ) from None
 
@@ -277,7 +294,7 @@ class Reader:
             return None
         if not C.INT_RE.fullmatch(text):
             raise self.fail(
-                ValueFormatError, f"{name} {text!r}: expected a whole number ≥ 0", parent
+                ValueFormatError, f"{name} {quote(text)}: expected a whole number ≥ 0", parent
             )
         return int(text)
 
@@ -288,7 +305,7 @@ class Reader:
         except KeyError:
             expected = ", ".join(repr(k) for k in table if k)
             raise self.fail(
-                ValueFormatError, f"{name} {text!r}: expected one of {expected}", parent
+                ValueFormatError, f"{name} {quote(text)}: expected one of {expected}", parent
             ) from None
 
     def organ_id(self, value: str, element: E) -> str:
@@ -297,5 +314,5 @@ class Reader:
                 why = "not of the form DDD.CC.BB.Xnn"
             else:
                 why = "not 1–35 characters of digits, A–Z and dots"
-            self.finding("organ-id", f"OrganId {value!r} is {why}", element)
+            self.finding("organ-id", f"OrganId {quote(value)} is {why}", element)
         return value

@@ -22,7 +22,7 @@ from lxml import etree
 
 from edxml import _constants as C
 from edxml._builder import format_timestamp
-from edxml._errors import ModelError, StructureError
+from edxml._errors import ModelError, StructureError, quote
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._model import Package, StatusMessage
 from edxml._parser import read
@@ -77,9 +77,13 @@ def append_trace(
 def _hop_time(organ_id: str, timestamp: dt.datetime) -> dt.datetime:
     """The hop's naive Vietnam local time to the second; refuses a bad hop with ``ModelError``."""
     if not isinstance(organ_id, str) or not organ_id.strip() or organ_id != organ_id.strip():
-        raise ModelError(f"TraceHeader OrganId = {organ_id!r}: expected a non-empty trimmed str")
+        raise ModelError(
+            f"TraceHeader OrganId = {quote(organ_id)}: expected a non-empty trimmed str"
+        )
     if not isinstance(timestamp, dt.datetime):
-        raise ModelError(f"TraceHeader Timestamp = {timestamp!r}: expected a datetime.datetime")
+        raise ModelError(
+            f"TraceHeader Timestamp = {quote(timestamp)}: expected a datetime.datetime"
+        )
     if timestamp.tzinfo is not None:
         timestamp = timestamp.astimezone(VIETNAM_TIME).replace(tzinfo=None)
     return timestamp.replace(microsecond=0)

@@ -21,7 +21,7 @@ from typing import Any, Final
 from lxml import etree
 
 from edxml import _constants as C
-from edxml._errors import EnvelopeError, ModelError
+from edxml._errors import EnvelopeError, ModelError, quote
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._parser import read
 from edxml._schema import is_empty
@@ -324,7 +324,7 @@ def sign(
     from signxml.signer import XMLSigner
 
     if algorithm not in _ALGORITHMS:
-        raise ModelError(f"algorithm {algorithm!r}: expected one of {', '.join(_ALGORITHMS)}")
+        raise ModelError(f"algorithm {quote(algorithm)}: expected one of {', '.join(_ALGORITHMS)}")
     method, digest = _ALGORITHMS[algorithm]
     certificates = _signing_certificates(key_pem, cert_pems)
     limits = limits or DEFAULT_LIMITS

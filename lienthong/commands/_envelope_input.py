@@ -168,8 +168,8 @@ class Values:
         return str(self.config) if self.config is not None else "envelope build"
 
 
-def quote(value: Any, limit: int = 40) -> str:
-    """``repr(value)``, cut to ``limit`` characters with "…": an error line quotes, not dumps."""
+def quote(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters with "…" (as edxml quotes wire values)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -185,3 +185,36 @@ def test_codes_with_other_digits_are_findings_not_conforming(package_bytes: byte
     assert sorted(f.code for f in message.findings) == ["document-id", "organ-id"]
     with pytest.raises(edxml.FindingsError):
         edxml.parse(data, strict=True)
+
+
+def test_errors_quote_at_most_80_characters_of_a_value(package_bytes: bytes) -> None:
+    error = _refused(
+        package_bytes.replace(b"<edXML:Priority>1<", b"<edXML:Priority>" + b"7" * 5000 + b"<", 1)
+    )
+    assert error.reason == "Priority '" + "7" * 78 + "…: expected a whole number ≥ 0"
+
+
+def test_a_model_error_quotes_at_most_80_characters(package: edxml.Package) -> None:
+    import dataclasses
+
+    sender = edxml.Organization(" " + "0" * 10_000)
+    header = dataclasses.replace(package.header, from_=sender)
+    with pytest.raises(edxml.ModelError) as info:
+        edxml.build(dataclasses.replace(package, header=header))
+    assert info.value.reason == (
+        "OrganId = ' " + "0" * 77 + "…: expected no surrounding whitespace"
+    )
+
+
+def test_attributes_read_into_the_model_are_held_to_max_text_bytes() -> None:
+    from lienthong.paths import FIXTURES_DIR
+
+    signed = (FIXTURES_DIR / "envelopes/valid/producer-placeholder-sha1-signature.xml").read_bytes()
+    c14n = b'Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"'
+    assert signed.count(c14n) == 1
+    error = _refused(signed.replace(c14n, b'Algorithm="' + b"x" * 300_000 + b'"'))
+    assert isinstance(error, edxml.LimitError)
+    assert error.reason == "attribute Algorithm of 300000 bytes: over the limit of 100000 bytes"
+    assert error.path == (
+        "/edXML/edXMLEnvelope/edXMLHeader/Signature/SignedInfo/CanonicalizationMethod"
+    )
