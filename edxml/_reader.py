@@ -81,7 +81,8 @@ class Reader:
             )
             raise self.fail(
                 LimitError,
-                f"more than {limit} findings: over the limit of {limit}; the first: {first}",
+                f"more than {limit} findings (the limit); the first: {first}; the one past "
+                "the limit",
                 element,
             )
         self.pending.append((code, message, element))

@@ -123,10 +123,10 @@ def test_countless_unknown_siblings_are_refused_past_max_findings(package_bytes:
     error = _refused(data)
     assert isinstance(error, edxml.LimitError)
     assert error.reason.startswith(
-        "more than 1000 findings: over the limit of 1000; the first: unknown-element: "
+        "more than 1000 findings (the limit); the first: unknown-element: "
         "element Extra is not part of OtherInfo; skipped (line "
     )
-    assert error.reason.endswith("/MessageHeader/OtherInfo/Extra[1])")
+    assert error.reason.endswith("/MessageHeader/OtherInfo/Extra[1]); the one past the limit")
     assert error.path == "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/OtherInfo/Extra[1001]"
 
 
