@@ -97,18 +97,32 @@ def _utilisations(results: Results) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class KneePoint:
-    """One multiple of the load, simulated and judged."""
+    """One multiple of the load, simulated and judged.
+
+    ``required``: the SLOs the search judged at 1× the load. One of them without data at this
+    multiple (nothing sent in the measured hour at a small multiple; nothing delivered at a
+    collapsing one) is not met: a point cannot pass on what it did not measure.
+    """
 
     multiple: float
     results: Results
+    required: frozenset[str] = frozenset()
+
+    @property
+    def unmeasured(self) -> tuple[str, ...]:
+        """Required SLOs with no data at this multiple."""
+        return tuple(
+            v.slo for v in self.results.verdicts if v.outcome == "n/a" and v.slo in self.required
+        )
 
     @property
     def passed(self) -> bool:
-        return self.results.passed
+        return self.results.passed and not self.unmeasured
 
     @property
     def broken(self) -> tuple[str, ...]:
-        return tuple(v.slo for v in self.results.failed)
+        failed = tuple(v.slo for v in self.results.failed)
+        return failed + tuple(f"{slo} (no data)" for slo in self.unmeasured)
 
     def utilisations(self) -> dict[str, float]:
         return _utilisations(self.results)
@@ -214,8 +228,10 @@ def knee(
         )
     base = peak_window(scenario) if window and scenario.kind == "hub" else scenario
     points: dict[float, KneePoint] = {}
+    required: frozenset[str] = frozenset()  # the SLOs judged at 1× (the first point run)
 
     def at(multiple: float) -> KneePoint:
+        nonlocal required
         if multiple not in points:
 
             def report(fraction: float) -> None:
@@ -229,12 +245,14 @@ def knee(
                 processes=processes,
                 progress=report,
             )
-            if not any(v.outcome != "n/a" for v in results.verdicts):
-                raise KneeError(
-                    f"{scenario.source}: no SLO can be judged in this scenario "
-                    "(set slo.* values, e.g. slo.delivery_p95_s = 900)"
-                )
-            points[multiple] = KneePoint(multiple, results)
+            if not points:  # 1×: what this scenario's SLOs can be judged on
+                required = frozenset(v.slo for v in results.verdicts if v.outcome != "n/a")
+                if not required:
+                    raise KneeError(
+                        f"{scenario.source}: no SLO can be judged in this scenario "
+                        "(set slo.* values, e.g. slo.delivery_p95_s = 900)"
+                    )
+            points[multiple] = KneePoint(multiple, results, required)
             if on_point is not None:
                 on_point(points[multiple])
         return points[multiple]
@@ -251,6 +269,13 @@ def knee(
                 )
     else:
         while not at(lo).passed:
+            if at(lo).unmeasured and lo < 1.0:
+                raise KneeError(
+                    f"{scenario.source}: {', '.join(at(hi).broken)} broken even at {hi:g}× the "
+                    f"load, and at {lo:g}× {', '.join(at(lo).unmeasured)} cannot be judged (no "
+                    "data in the measured hour): expected the load to be sustainable at some "
+                    "fraction"
+                )
             hi = lo
             lo = hi / growth
             if lo < 1.0 / max_multiple:

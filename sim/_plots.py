@@ -43,8 +43,8 @@ def plot_run(results: Results, out: Path) -> list[Path]:
         ("deliveries.fetched", "deliveries fetched"),
     ):
         col = results.hourly.get(key)
-        if col:
-            ax.step(_hours(len(col), 3600.0), col, where="post", label=label)
+        if col:  # the last value repeated: a post step draws each hour's bar up to its end
+            ax.step(_hours(len(col) + 1, 3600.0), [*col, col[-1]], where="post", label=label)
     ax.axvspan(0, warmup_h, color="0.9", label="warm-up (not measured)")
     ax.set_xlabel("hours from the start of the run")
     ax.set_ylabel("per hour (mean of replications)")
@@ -70,7 +70,10 @@ def plot_run(results: Results, out: Path) -> list[Path]:
     ax.set_ylabel("fraction at most")
     ax.set_title(f"{name}: latency distributions (all replications)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no latency measured in this run", ha="center", transform=ax.transAxes)
     written.append(_save(fig, out / "latency.png", plt))
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)

@@ -14,6 +14,7 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,10 @@ _progress_queue: Any = None  # a child process's channel back to the parent
 def _child_init(channel: Any) -> None:
     global _progress_queue
     _progress_queue = channel
+    # The parent stops its workers (see run): a forked worker must not run the CLI's SIGTERM
+    # handler, and Ctrl-C at a terminal, which reaches the whole process group, is the parent's.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _child_run(scenario: Scenario, seed: int, replication: int) -> ReplicationStats:
@@ -82,9 +87,11 @@ def run(
     else:
         ctx = mp.get_context(_start_method())
         channel = ctx.Queue()
-        with cf.ProcessPoolExecutor(
+        others = set(mp.active_children())  # children that are not the pool's
+        pool = cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_child_init, initargs=(channel,)
-        ) as pool:
+        )
+        try:
             futures = [pool.submit(_child_run, scenario, seed, r) for r in range(n)]
             pending = set(futures)
             while pending:
@@ -94,9 +101,24 @@ def run(
                     f.result()  # re-raise a failure in the child here
             _drain(channel, tick)
             stats = [f.result() for f in futures]
+        except BaseException:  # Ctrl-C, SIGTERM (the CLI raises), a failed replication
+            _stop(pool, [p for p in mp.active_children() if p not in others])
+            channel.cancel_join_thread()
+            raise
+        pool.shutdown()
         channel.close()
         channel.join_thread()
     return Results.of(scenario, stats, seed=seed, wall_s=time.perf_counter() - wall0)
+
+
+def _stop(pool: cf.ProcessPoolExecutor, workers: list[mp.process.BaseProcess]) -> None:
+    """Stop ``pool`` now: cancel what has not started and terminate its ``workers``, which may
+    be running replications (shutting down would wait for them: minutes on a long run)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(timeout=5.0)
 
 
 def _start_method() -> str:

@@ -76,12 +76,20 @@ def _positive(name: str, value: int | None) -> None:
         raise SimError(f"--{name} = {value}: expected an integer ≥ 1")
 
 
+def _seed(value: int | None) -> None:
+    from sim import SimError
+
+    if value is not None and value < 0:
+        raise SimError(f"--seed = {value}: expected an integer ≥ 0")
+
+
 def _run(args: argparse.Namespace) -> int:
     import sim
 
     scenario = scenario_from_args(args)
     _positive("replications", args.replications)
     _positive("processes", args.processes)
+    _seed(args.seed)
     out = args.out if args.out is not None else Path("out") / scenario.name
     from sim._report import prepare_output
 
@@ -118,6 +126,9 @@ def _knee(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     _positive("replications", args.replications)
     _positive("processes", args.processes)
+    _seed(args.seed)
+    if not 0.0 < args.tolerance < 1.0:
+        raise sim.SimError(f"--tolerance = {args.tolerance}: expected a ratio between 0 and 1")
     out = args.out if args.out is not None else Path("out") / f"{scenario.name}-knee"
     from sim._report import prepare_output
 

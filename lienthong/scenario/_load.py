@@ -279,9 +279,11 @@ def _build(r: Reader, source: str) -> Scenario:
 def _run(r: Reader) -> Run:
     seed = r.integer("run.seed", low=0, high=2**63 - 1)
     start = r.start_time("run.start")
+    before = len(r.problems)
     horizon = r.duration("run.horizon", positive=True)
+    horizon_read = len(r.problems) == before  # else a stand-in: nothing to compare against
     warmup = r.duration("run.warmup")
-    if warmup >= horizon:
+    if horizon_read and warmup >= horizon:
         r.problem(
             "run.warmup",
             r.raw_peek("run.warmup"),

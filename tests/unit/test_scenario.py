@@ -284,6 +284,12 @@ def test_override_problems_name_the_override(scenarios_dir: Path) -> None:
     assert problem == f"{path} (--set hub.workers): hub.workers = -3: expected an integer ≥ 1"
 
 
+def test_a_bad_horizon_is_one_problem_not_a_false_second(scenarios_dir: Path) -> None:
+    # The warm-up is compared with a horizon that was read, never with a stand-in for one.
+    (problem,) = _problems(scenarios_dir / "smoke.toml", ('run.horizon="-1h"',))
+    assert 'run.horizon = "-1h": expected a duration' in problem
+
+
 def test_problems_in_an_included_file_name_that_file(write_scenario: Write, tmp_path: Path) -> None:
     write_scenario("[hub]\nworkers = 0\n", name="base.toml")
     path = write_scenario('include = ["base.toml"]\n[run]\nseed = 3\n')

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from lienthong.paths import ROOT
+from tests.integration.processes import descendants
 
 pytestmark = pytest.mark.slow
 
@@ -136,23 +137,6 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "expected --credentials FILE" in done.stderr
 
 
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    pending = [pid]
-    while pending:
-        p = pending.pop()
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                children = (task / "children").read_text().split()
-            except OSError:
-                continue
-            for c in map(int, children):
-                if c not in found:
-                    found.add(c)
-                    pending.append(c)
-    return found
-
-
 LONG = ("--embedded", "--duration", "60s")
 
 
@@ -168,7 +152,7 @@ def test_sigterm_stops_the_embedded_gateway_and_locust_too(tmp_path: Path) -> No
         started = time.monotonic()
         children: set[int] = set()
         while time.monotonic() - started < 60.0:  # the gateway, its worker and Locust
-            children = _descendants(proc.pid)
+            children = descendants(proc.pid)
             if len(children) >= 3 and (tmp_path / "locust.log").exists():
                 break
             time.sleep(0.2)

@@ -111,6 +111,39 @@ def test_an_output_path_that_is_a_file_is_refused(
     assert "cannot create the output directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sim", "run", "--seed", "-1"], "lienthong: --seed = -1: expected an integer ≥ 0"),
+        (["sim", "knee", "--seed", "-1"], "lienthong: --seed = -1: expected an integer ≥ 0"),
+        (
+            ["sim", "knee", "--tolerance", "0"],
+            "lienthong: --tolerance = 0.0: expected a ratio between 0 and 1",
+        ),
+    ],
+)
+def test_bad_flags_are_one_line_and_exit_2(
+    scenarios_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    scenario = str(scenarios_dir / "smoke.toml")
+    code = main([*argv[:2], scenario, *argv[2:], "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_a_run_that_measures_no_latency_still_plots_cleanly(
+    scenarios_dir: Path, tmp_path: Path
+) -> None:
+    # No package in the window: the latency plot says so (matplotlib warned of an empty legend).
+    argv = [str(scenarios_dir / "smoke.toml"), *SHORT, "--out", str(tmp_path / "out")]
+    assert main(["sim", "run", *argv, "--set", "traffic.packages_per_working_day=0"]) == 0
+    assert (tmp_path / "out" / "latency.png").stat().st_size > 0
+
+
 KNEE = """
 # M/M/1 with λ = 0.5/s, μ = 1/s: the sojourn time is exponential with rate μ − mλ, so its
 # p95 is ln(20)/(1 − 0.5m) and stays under 20 s up to m = 2(1 − ln(20)/20) = 1.70.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -41,3 +42,33 @@ def test_knee_refuses_bad_bounds_and_scenarios_without_slo(scenarios_dir: Path) 
         sim.knee(s, growth=1.0)
     with pytest.raises(sim.KneeError, match="sets no SLO the simulation can judge"):
         sim.knee(s, replications=2, processes=1)
+
+
+UNMEETABLE = """
+# M/M/1, service exponential with mean 1 s: the sojourn p95 is at least ln(20) ≈ 3 s at any
+# load, so hub_transit_p95_s = 0.5 breaks wherever anything is measured.
+[scenario]
+name = "unmeetable"
+kind = "queue"
+[run]
+seed = 5
+horizon = "20m"
+warmup = "10m"
+replications = 2
+[traffic]
+rate_per_s = 0.05
+[hub.send]
+parse_ms = { dist = "exponential", mean = 1000.0 }
+[slo]
+hub_transit_p95_s = 0.5
+"""
+
+
+def test_a_multiple_that_measures_nothing_does_not_pass(
+    write_scenario: Callable[[str], Path],
+) -> None:
+    # Halving the load ends where nothing arrives in the measured window: that point has no
+    # data for the SLO, which must not count as met (it used to be reported as the knee).
+    s = load_scenario(write_scenario(UNMEETABLE))
+    with pytest.raises(sim.KneeError, match=r"broken even at .*cannot be judged \(no data"):
+        sim.knee(s, processes=1)
