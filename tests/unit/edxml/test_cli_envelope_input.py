@@ -259,7 +259,7 @@ def test_check_max_attachments_and_findings_zero_accept_what_has_none(
     status = str(ENVELOPES / "valid" / "status-03.xml")
     assert main(["envelope", "check", "--max-attachments", "0", "--max-findings", "0", status]) == 0
     odd = str(ENVELOPES / "valid" / "producer-compact-uuid-nonconforming-codes.xml")
-    assert "over the limit of 0; the first: organ-id: " in _refused(
+    assert "more than 0 findings (the limit); the first: organ-id: " in _refused(
         capsys, ["envelope", "check", "--max-findings", "0", odd]
     )
 

@@ -198,7 +198,9 @@ def test_zero_attachments_or_findings_means_none_accepted(package: edxml.Package
     odd = dataclasses.replace(
         bare, header=dataclasses.replace(bare.header, from_=edxml.Organization("vxp.saas.03"))
     )
-    with pytest.raises(edxml.LimitError, match="over the limit of 0; the first: organ-id: "):
+    with pytest.raises(
+        edxml.LimitError, match=r"more than 0 findings \(the limit\); the first: organ-id: "
+    ):
         edxml.parse(edxml.build(odd), limits=none)
 
 
