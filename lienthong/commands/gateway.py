@@ -83,23 +83,10 @@ def _config(args: argparse.Namespace) -> Any:
         config = GatewayConfig()
     config = config.with_settings(args.settings)
     # A flag overrides --set and the scenario; a flag not given leaves them be.
-    changes: dict[str, object] = {}
-    if args.host is not None:
-        changes["host"] = args.host
-    if args.port is not None:
-        changes["port"] = args.port
-    if args.db is not None:
-        changes["db"] = args.db
-    if args.credentials is not None:
-        changes["credentials"] = args.credentials
-    if args.topology is not None:
-        changes["topology"] = args.topology
-    if args.extra_agencies is not None:
-        changes["extra_agencies"] = args.extra_agencies
-    if args.workers is not None:
-        changes["workers"] = args.workers
-    if args.cpus is not None:
-        changes["cpus"] = args.cpus
+    flags = ("host", "port", "db", "credentials", "topology", "extra_agencies", "workers", "cpus")
+    changes: dict[str, object] = {
+        name: getattr(args, name) for name in flags if getattr(args, name) is not None
+    }
     if args.access_log is not None:
         changes["access_log"] = None if args.access_log == "off" else args.access_log
     return config.with_settings([f"{k}={'off' if v is None else v}" for k, v in changes.items()])
