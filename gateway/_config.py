@@ -159,6 +159,11 @@ def _problems(c: GatewayConfig) -> list[str]:
         if not ok:
             out.append(f"gateway {key} = {value!r}: expected {expected}")
 
+    def seconds(key: str, *, zero: bool = False) -> None:
+        value = getattr(c, key)
+        ok = math.isfinite(value) and (value >= 0 if zero else value > 0)
+        need(ok, key, value, "seconds ≥ 0" if zero else "seconds > 0")
+
     need(0 <= c.port <= 65535, "port", c.port, "0 (any free port) to 65535")
     need(c.workers >= 1, "workers", c.workers, "an integer ≥ 1")
     need(
@@ -191,31 +196,16 @@ def _problems(c: GatewayConfig) -> list[str]:
         "one of " + ", ".join(SYNCHRONOUS_MODES),
     )
     need(c.max_body_kb >= 1, "max_body_kb", c.max_body_kb, "an integer ≥ 1")
-    need(
-        math.isfinite(c.body_timeout_s) and c.body_timeout_s > 0,
-        "body_timeout_s",
-        c.body_timeout_s,
-        "seconds > 0",
-    )
+    seconds("body_timeout_s")
     need(c.max_head_kb >= 1, "max_head_kb", c.max_head_kb, "an integer ≥ 1")
-    need(
-        math.isfinite(c.max_skew_s) and c.max_skew_s > 0,
-        "max_skew_s",
-        c.max_skew_s,
-        "seconds > 0",
-    )
+    seconds("max_skew_s")
     need(c.list_max_items >= 1, "list_max_items", c.list_max_items, "an integer ≥ 1")
     if c.cpus is not None:
         try:
             parse_cpus(c.cpus)
         except ValueError as exc:
             out.append(f"gateway cpus = {c.cpus!r}: {exc}")
-    need(
-        math.isfinite(c.shutdown_timeout_s) and c.shutdown_timeout_s >= 0,
-        "shutdown_timeout_s",
-        c.shutdown_timeout_s,
-        "seconds ≥ 0",
-    )
+    seconds("shutdown_timeout_s", zero=True)
     return out
 
 
