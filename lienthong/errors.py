@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lienthong.toml_text import toml_value
+
 __all__ = ["DirectoryError", "LienthongError", "Problem", "ScenarioError"]
 
 
@@ -39,11 +41,10 @@ class Problem:
 def _show(value: object) -> str | None:
     if value is _MISSING:
         return None
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = repr(value)
+    try:
+        text = toml_value(value)
+    except TypeError:
+        text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

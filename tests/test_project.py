@@ -29,6 +29,7 @@ DOCTEST_MODULES = (
     "gateway._sqlite_store",
     "gateway._writer",
     "lienthong.durations",
+    "lienthong.toml_text",
     "lienthong.agencies",
     "lienthong.scenario._distributions",
     "lienthong.scenario._load",

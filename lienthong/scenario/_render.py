@@ -14,6 +14,7 @@ from typing import Any
 from lienthong.durations import format_duration
 from lienthong.scenario._distributions import Continuous, Discrete, ServiceTime
 from lienthong.scenario._model import Scenario, StatusStep, Window
+from lienthong.toml_text import toml_key, toml_value
 
 __all__ = ["render_toml", "scenario_to_dict", "scenario_to_json"]
 
@@ -221,7 +222,7 @@ def render_toml(s: Scenario) -> str:
     lines: list[str] = [f"# resolved scenario {s.name} (from {s.source}); every default filled in"]
     top = {k: v for k, v in data.items() if not isinstance(v, dict)}
     for key, value in top.items():
-        lines.append(f"{_key(key)} = {_value(value)}")
+        lines.append(f"{toml_key(key)} = {toml_value(value)}")
     for key, value in data.items():
         if isinstance(value, dict):
             _section(lines, key, value)
@@ -237,34 +238,6 @@ def _section(lines: list[str], path: str, table: dict[str, Any]) -> None:
         if isinstance(value, dict) and sub in _SECTIONS:
             subsections.append((sub, value))
         else:
-            lines.append(f"{_key(key)} = {_value(value)}")
+            lines.append(f"{toml_key(key)} = {toml_value(value)}")
     for sub, value in subsections:
         _section(lines, sub, value)
-
-
-def _key(key: str) -> str:
-    return (
-        key
-        if key.replace("_", "").replace("-", "").isalnum() and key.isascii()
-        else json.dumps(key)
-    )
-
-
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
