@@ -3,7 +3,7 @@
 Envelopes: ``organ_ids()``, ``xml_texts()``, ``organizations()``, ``attachments()``,
 ``packages()``, ``status_messages()``, ``messages()``, ``mutated_envelopes()`` (bytes of a
 valid envelope, damaged), ``restructured_envelopes()`` (still well-formed, edited as a tree) and
-``limits()``. Every model drawn is one ``build`` must accept and ``parse`` must
+``limits()``. Scenarios: ``durations()`` (seconds, from microseconds to years). Every model drawn is one ``build`` must accept and ``parse`` must
 give back equal: texts hold only characters XML 1.0 can carry, typed values are trimmed,
 timestamps are naive and whole seconds.
 """
@@ -25,6 +25,7 @@ __all__ = [
     "attachments",
     "codes",
     "dates",
+    "durations",
     "limits",
     "messages",
     "mutated_envelopes",
@@ -68,6 +69,15 @@ def organ_ids() -> st.SearchStrategy[str]:
         st.sampled_from(["01.02.G22", "28.22.H17", "001.00.20.TT2", "vxp.saas.03"]),
         st.text(string.digits + string.ascii_uppercase + ".", min_size=1, max_size=35),
         codes(),
+    )
+
+
+def durations() -> st.SearchStrategy[float]:
+    """Seconds a scenario may hold: exact whole units, fractions, tiny and huge values."""
+    return st.one_of(
+        st.floats(min_value=0, max_value=1e10, allow_nan=False, allow_infinity=False),
+        st.integers(min_value=0, max_value=10**9).map(float),
+        st.integers(min_value=0, max_value=10**12).map(lambda us: us / 1e6),
     )
 
 
