@@ -9,6 +9,7 @@ file (TOML) → includes → ``--set`` overrides → defaults of its kind → ty
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Sequence
@@ -41,12 +42,17 @@ from lienthong.scenario._model import (
     Traffic,
     Window,
 )
-from lienthong.scenario._reader import Reader
+from lienthong.scenario._reader import Reader, set_origin
 
 __all__ = ["load_scenario", "parse_override", "scenario_from_dict"]
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_INCLUDE_DEPTH = 8
+# Upper bounds on counts, far above any hub yet far below what would exhaust memory (the
+# model keeps a slot per worker, CPU and writer)
+_MAX_WORKERS = 10_000
+_MAX_CPUS = 1024
+_MAX_COUNT = 10_000_000
 DISCIPLINES = ("fcfs", "ps")
 
 
@@ -74,11 +80,13 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = ()) -> Scenari
     path = Path(path)
     label = str(path)
     origins: dict[str, str] = {}
-    raw = _read_with_includes(path, label, origins, depth=0)
+    raw = _read_with_includes(path, label, origins, chain=())
     for text in overrides:
         key, value = parse_override(text)
-        _set_dotted(raw, key, value)
-        _record(origins, key, value, f"{label} (--set {key})")
+        replaced = _set_dotted(raw, key, value)
+        _record(origins, key, value, set_origin(label, key))
+        if replaced != key:  # a value that was not a table now holds only what --set gave
+            origins[replaced] = set_origin(label, key)
     return scenario_from_dict(raw, source=label, origins=origins)
 
 
@@ -97,8 +105,9 @@ def scenario_from_dict(
         )
     merged = defaults_for(kind)
     _alias_rate(raw, source)
-    _merge(merged, raw)
     reader = Reader(merged, origins or {}, source)
+    _drop_misplaced_values(merged, raw, "", reader)
+    _merge(merged, raw)
     scenario = _build(reader, source)
     reader.report_unknown()
     if reader.problems:
@@ -110,9 +119,10 @@ def scenario_from_dict(
 
 
 def _read_with_includes(
-    path: Path, label: str, origins: dict[str, str], depth: int
+    path: Path, label: str, origins: dict[str, str], chain: tuple[tuple[Path, str], ...]
 ) -> dict[str, Any]:
-    if depth > _MAX_INCLUDE_DEPTH:
+    """``chain``: the files including this one, outermost first (resolved path, label)."""
+    if len(chain) > _MAX_INCLUDE_DEPTH:
         raise ScenarioError(
             [Problem(label, "include", str(path), "expected includes nested at most 8 deep")]
         )
@@ -147,12 +157,34 @@ def _read_with_includes(
             raise ScenarioError(
                 [Problem(label, "include", inc, f"expected an existing file ({inc_label})")]
             )
-        part = _read_with_includes(inc_path, inc_label, origins, depth + 1)
+        here = (*chain, (path.resolve(), label))
+        if any(inc_path == seen for seen, _ in here):
+            again = next(name for seen, name in here if seen == inc_path)
+            cycle = " → ".join([*(name for _, name in here), again])
+            raise ScenarioError([Problem(label, "include", inc, f"expected no cycle: {cycle}")])
+        part = _read_with_includes(inc_path, inc_label, origins, here)
         _merge(merged, part)
     _merge(merged, doc)
     for key, value in doc.items():
         _record(origins, key, value, label)
     return merged
+
+
+def _drop_misplaced_values(
+    defaults: dict[str, Any], raw: dict[str, Any], prefix: str, reader: Reader
+) -> None:
+    """A value where a section belongs (``--set hub=3``) is one problem, not one per key the
+    section would have held: report it and keep the section's defaults."""
+    for key, value in list(raw.items()):
+        default = defaults.get(key)
+        if not isinstance(default, dict) or "dist" in default:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _drop_misplaced_values(default, value, f"{path}.", reader)
+        else:
+            reader.problem(path, value, f"a table (the [{path}] section)")
+            del raw[key]
 
 
 def _record(origins: dict[str, str], key: str, value: object, label: str) -> None:
@@ -176,16 +208,22 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> None:
             base[key] = value
 
 
-def _set_dotted(raw: dict[str, Any], key: str, value: object) -> None:
+def _set_dotted(raw: dict[str, Any], key: str, value: object) -> str:
+    """Set ``key`` in ``raw``; returns the shortest prefix of ``key`` whose old value is gone
+    (``key`` itself unless a table had to replace a value or fill a gap)."""
     node = raw
     parts = key.split(".")
-    for part in parts[:-1]:
+    replaced = key
+    for i, part in enumerate(parts[:-1]):
         nxt = node.get(part)
         if not isinstance(nxt, dict):
+            if replaced == key and part in node:
+                replaced = ".".join(parts[: i + 1])
             nxt = {}
             node[part] = nxt
         node = nxt
     node[parts[-1]] = value
+    return replaced
 
 
 def _alias_rate(raw: dict[str, Any], source: str) -> None:
@@ -220,7 +258,7 @@ def _build(r: Reader, source: str) -> Scenario:
     kind = r.string("scenario.kind", choices=SCENARIO_KINDS)
     description = r.string("scenario.description")
     run = _run(r)
-    topology = _topology(r)
+    topology, regions = _topology(r)
     calendar = _calendar(r)
     traffic = _traffic(r, run)
     fanout = r.discrete("fanout", low=1)
@@ -244,7 +282,7 @@ def _build(r: Reader, source: str) -> Scenario:
         interval_s=r.number("polling.interval_s", low=0.0, low_open=True),
         simulate_idle=r.boolean("polling.simulate_idle"),
     )
-    network = _network(r)
+    network = _network(r, topology.directory, regions)
     hub = _hub(r)
     outages = _windows(r, "outages", factor=False)
     slo = _slo(r)
@@ -294,18 +332,22 @@ def _run(r: Reader) -> Run:
     return Run(seed, start, horizon, warmup, replications)
 
 
-def _topology(r: Reader) -> Topology:
+def _topology(r: Reader) -> tuple[Topology, frozenset[str] | None]:
+    """The topology, and the regions of its directory (None when it cannot be read)."""
     name = r.string("topology.directory")
     kinds = r.strings("topology.kinds", choices=KINDS)
+    written_in = r.origin_file("topology.directory")
+    if name.endswith(".csv") and written_in is not None and not Path(name).is_absolute():
+        name = str(written_in.parent / name)  # like an include: beside the file naming it
     try:
         directory = load_directory(name or "2019")
     except DirectoryError as exc:
         r.problem("topology.directory", name, f"a bundled directory or an agency CSV ({exc})")
-        return Topology(name, kinds, ())
+        return Topology(name, kinds, ()), None
     topology = Topology.of(name, directory, kinds)
     if len(topology.agencies) < 2:
         r.problem("topology.kinds", list(kinds), f"kinds leaving at least 2 bodies in {name}")
-    return topology
+    return topology, frozenset(a.region for a in directory.agencies)
 
 
 def _calendar(r: Reader) -> Calendar:
@@ -413,15 +455,17 @@ def _statuses(r: Reader) -> Statuses:
     )
 
 
-def _network(r: Reader) -> Network:
+def _network(r: Reader, directory: str, regions: frozenset[str] | None) -> Network:
     def overrides(
-        section: str, names: tuple[str, ...] | None
+        section: str, names: Sequence[str] | None, what: str
     ) -> tuple[tuple[str, float | None, float | None], ...]:
         out = []
         for name in r.keys(f"network.{section}"):
             key = f"network.{section}.{name}"
-            if names is not None and name not in names:
-                r.problem(key, MISSING, "unknown kind, expected one of " + ", ".join(names))
+            if names is not None and name not in names and r.given(key):
+                close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                r.problem(key, MISSING, f"unknown {what}, expected one of {', '.join(names)}{hint}")
             table = r.raw(key)
             if not isinstance(table, dict):
                 r.problem(key, table, "a table like { bandwidth_mbps = 10, rtt_ms = 40 }")
@@ -448,9 +492,13 @@ def _network(r: Reader) -> Network:
             r.number("network.bandwidth_mbps", low=0.0, low_open=True),
             r.number("network.rtt_ms", low=0.0),
         ),
-        by_kind=overrides("by_kind", KINDS),
-        by_region=overrides("by_region", None),
-        client_cpus=r.integer("network.client_cpus", low=0),
+        by_kind=overrides("by_kind", KINDS, "kind"),
+        by_region=overrides(
+            "by_region",
+            None if regions is None else sorted(regions),
+            f"region (the regions of directory {directory})",
+        ),
+        client_cpus=r.integer("network.client_cpus", low=0, high=_MAX_CPUS),
         client_cpu_ms=r.number("network.client_cpu_ms", low=0.0),
         client_per_kb_ms=r.number("network.client_per_kb_ms", low=0.0),
     )
@@ -459,11 +507,11 @@ def _network(r: Reader) -> Network:
 def _hub(r: Reader) -> Hub:
     backoff = r.floats("hub.retry.backoff_s", low=0.0)
     return Hub(
-        workers=r.integer("hub.workers", low=1),
+        workers=r.integer("hub.workers", low=1, high=_MAX_WORKERS),
         discipline=r.string("hub.discipline", choices=DISCIPLINES),
-        admission_limit=r.optional_integer("hub.admission_limit", low=1),
+        admission_limit=r.optional_integer("hub.admission_limit", low=1, high=_MAX_COUNT),
         rate_limit_per_s=r.optional_number("hub.rate_limit_per_s", low=0.0, low_open=True),
-        rate_burst=r.integer("hub.rate_burst", low=1),
+        rate_burst=r.integer("hub.rate_burst", low=1, high=_MAX_COUNT),
         send=SendStages(
             receive_ms=r.service_time("hub.send.receive_ms"),
             parse_ms=r.service_time("hub.send.parse_ms"),
@@ -472,8 +520,8 @@ def _hub(r: Reader) -> Hub:
         ),
         commit=Commit(
             enabled=r.boolean("hub.commit.enabled"),
-            writers=r.integer("hub.commit.writers", low=1),
-            batch_max=r.integer("hub.commit.batch_max", low=1),
+            writers=r.integer("hub.commit.writers", low=1, high=_MAX_CPUS),
+            batch_max=r.integer("hub.commit.batch_max", low=1, high=_MAX_COUNT),
             fsync_ms=r.continuous("hub.commit.fsync_ms"),
             per_row_ms=r.number("hub.commit.per_row_ms", low=0.0),
             per_kb_ms=r.number("hub.commit.per_kb_ms", low=0.0),

@@ -10,6 +10,7 @@ import difflib
 import math
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 from lienthong.durations import parse_duration
@@ -22,11 +23,17 @@ from lienthong.scenario._distributions import (
     ServiceTime,
 )
 
-__all__ = ["Reader"]
+__all__ = ["Reader", "set_origin"]
 
 _CONTINUOUS_KEYS = ("dist", "mean", "cv", "min", "max")
 _SERVICE_KEYS = (*_CONTINUOUS_KEYS, "per_kb", "per_item")
 _MAX_SUPPORT = 100_000
+_SET = " (--set "
+
+
+def set_origin(label: str, key: str) -> str:
+    """How a value given as ``--set key=…`` on the scenario ``label`` is named in errors."""
+    return f"{label}{_SET}{key})"
 
 
 class Reader:
@@ -43,12 +50,25 @@ class Reader:
 
     def where(self, key: str) -> str:
         """The file (or ``--set``) a key's value came from."""
+        return self._origin(key) or self.default_file
+
+    def given(self, key: str) -> bool:
+        """Whether a file or ``--set`` gave the key's value (not a default)."""
+        return self._origin(key) is not None
+
+    def origin_file(self, key: str) -> Path | None:
+        """The file a key's value was written in; None for a default or a ``--set``."""
+        origin = self._origin(key)
+        return None if origin is None or _SET in origin else Path(origin)
+
+    def _origin(self, key: str) -> str | None:
         probe = key
         while probe:
             if probe in self.origins:
                 return self.origins[probe]
-            probe = probe.rpartition(".")[0].split("[")[0] if "." in probe else ""
-        return self.default_file
+            # a list element's value came from where its list did: [i] goes before a .part
+            probe = probe.rpartition("[")[0] if probe.endswith("]") else probe.rpartition(".")[0]
+        return None
 
     def problem(self, key: str, value: object, expected: str) -> None:
         if not expected.startswith(("expected", "unknown")):
@@ -142,12 +162,17 @@ class Reader:
             return max(low or 1, 1)
         return v
 
-    def optional_integer(self, key: str, *, low: int = 1) -> int | None:
+    def optional_integer(self, key: str, *, low: int = 1, high: int | None = None) -> int | None:
         v = self.raw(key)
         if v == "off":
             return None
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            self.problem(key, v, f'an integer ≥ {low} or "off"')
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int)
+            or v < low
+            or (high is not None and v > high)
+        ):
+            self.problem(key, v, _range_text("an integer", low, high, False) + ' or "off"')
             return None
         return v
 
@@ -369,10 +394,14 @@ class Reader:
 def _range_text(what: str, low: float | None, high: float | None, low_open: bool) -> str:
     parts = []
     if low is not None:
-        parts.append(f"{'>' if low_open else '≥'} {low:g}")
+        parts.append(f"{'>' if low_open else '≥'} {_bound(low)}")
     if high is not None:
-        parts.append(f"≤ {high:g}")
+        parts.append(f"≤ {_bound(high)}")
     return f"expected {what}" + (" " + " and ".join(parts) if parts else "")
+
+
+def _bound(number: float) -> str:
+    return f"{number:,}" if isinstance(number, int) else f"{number:g}"
 
 
 def _leaf_paths(node: Mapping[str, Any], prefix: str) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -57,7 +58,7 @@ def test_bad_scenario_gets_one_line_per_problem_and_exit_2(
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 2
-    assert f"lienthong: {path}: hub.workers = -3: expected an integer ≥ 1" in lines
+    assert f"lienthong: {path}: hub.workers = -3: expected an integer ≥ 1 and ≤ 10,000" in lines
     assert any(
         line.startswith(f'lienthong: {path}: run.horizon = "soon": expected') for line in lines
     )
@@ -85,4 +86,59 @@ def test_installed_entry_point_runs_without_traceback(write_scenario: Callable[.
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert done.stderr.strip() == f"lienthong: {path}: hub.workers = 0: expected an integer ≥ 1"
+    assert (
+        done.stderr.strip()
+        == f"lienthong: {path}: hub.workers = 0: expected an integer ≥ 1 and ≤ 10,000"
+    )
+
+
+def test_a_bug_is_exit_70_with_its_traceback_never_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1 means "a check failed" (an SLO, a verdict): a crash must not read as one
+    import lienthong.commands.agencies as agencies
+
+    def broken(args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(agencies, "_list", broken)
+    assert main(["agencies", "list"]) == 70
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "RuntimeError: boom" in err
+    assert err.strip().splitlines()[-1].startswith("lienthong: internal error (RuntimeError)")
+
+
+def _entry_point() -> str:
+    return str(Path(sys.executable).parent / "lienthong")
+
+
+def test_a_closed_pipe_ends_quietly_with_141() -> None:
+    # `lienthong … | head`: the reader goes before the output is written
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [_entry_point(), "agencies", "list", "2019", "--json"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_one_line_and_exit_74(scenarios_dir: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [_entry_point(), "scenario", "check", str(scenarios_dir / "smoke.toml")],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 74
+    assert done.stderr == "lienthong: cannot write to standard output: No space left on device\n"

@@ -134,10 +134,13 @@ def _problems(path: Path, overrides: tuple[str, ...] = ()) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[hub]\nworkers = -3", "hub.workers = -3: expected an integer ≥ 1"),
+        ("[hub]\nworkers = -3", "hub.workers = -3: expected an integer ≥ 1 and ≤ 10,000"),
         ("[hub]\nworkers = 2.5", "hub.workers = 2.5: expected an integer ≥ 1"),
         ('[hub]\nworkers = "eight"', 'hub.workers = "eight": expected an integer ≥ 1'),
-        ("[hub]\nadmission_limit = 0", 'hub.admission_limit = 0: expected an integer ≥ 1 or "off"'),
+        (
+            "[hub]\nadmission_limit = 0",
+            'hub.admission_limit = 0: expected an integer ≥ 1 and ≤ 10,000,000 or "off"',
+        ),
         ('[run]\nhorizon = "3x"', 'run.horizon = "3x": expected a duration like'),
         ('[run]\nhorizon = "0s"', 'run.horizon = "0s": expected a duration > 0'),
         ('[run]\nwarmup = "2d"', 'run.warmup = "2d": expected a warm-up shorter than run.horizon'),
@@ -281,7 +284,10 @@ def test_every_problem_is_reported_at_once(write_scenario: Write) -> None:
 def test_override_problems_name_the_override(scenarios_dir: Path) -> None:
     path = scenarios_dir / "smoke.toml"
     (problem,) = _problems(path, ("hub.workers=-3",))
-    assert problem == f"{path} (--set hub.workers): hub.workers = -3: expected an integer ≥ 1"
+    assert (
+        problem
+        == f"{path} (--set hub.workers): hub.workers = -3: expected an integer ≥ 1 and ≤ 10,000"
+    )
 
 
 def test_a_bad_horizon_is_one_problem_not_a_false_second(scenarios_dir: Path) -> None:
@@ -310,3 +316,98 @@ def test_scenario_from_results_dict(scenarios_dir: Path) -> None:
     assert scenario_to_dict(again) == scenario_to_dict(s)
     from_json = scenario_from_dict(scenario_to_json(s), source="results.json")
     assert scenario_to_dict(from_json) == scenario_to_dict(s)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("hub.workers=99999999999999999999999", "expected an integer ≥ 1 and ≤ 10,000"),
+        ("hub.workers=1000000000", "expected an integer ≥ 1 and ≤ 10,000"),
+        ("hub.commit.writers=5000", "expected an integer ≥ 1 and ≤ 1,024"),
+        ("hub.commit.batch_max=100000000", "expected an integer ≥ 1 and ≤ 10,000,000"),
+        ("hub.rate_burst=100000000", "expected an integer ≥ 1 and ≤ 10,000,000"),
+        ("network.client_cpus=5000", "expected an integer ≥ 0 and ≤ 1,024"),
+        ("hub.admission_limit=100000000", 'expected an integer ≥ 1 and ≤ 10,000,000 or "off"'),
+    ],
+)
+def test_counts_have_an_upper_bound(scenarios_dir: Path, override: str, expected: str) -> None:
+    # the model keeps a slot per worker: a count past any hub would exhaust memory (or overflow)
+    (problem,) = _problems(scenarios_dir / "smoke.toml", (override,))
+    assert problem.endswith(expected)
+
+
+def test_a_value_where_a_section_belongs_is_one_problem(scenarios_dir: Path) -> None:
+    path = scenarios_dir / "smoke.toml"
+    assert _problems(path, ("hub=3",)) == [
+        f"{path} (--set hub): hub = 3: expected a table (the [hub] section)"
+    ]
+    assert _problems(path, ("hub.commit=[1, 2]",)) == [
+        f"{path} (--set hub.commit): hub.commit = [1, 2]: expected a table (the [hub.commit] section)"
+    ]
+
+
+def test_an_unknown_region_is_refused_with_the_closest(scenarios_dir: Path) -> None:
+    path = scenarios_dir / "smoke.toml"
+    (problem,) = _problems(path, ("network.by_region.mekong_delta={ rtt_ms = 500 }",))
+    assert problem.startswith(f"{path} (--set network.by_region.mekong_delta): ")
+    assert "unknown region (the regions of directory 2019), expected one of capital" in problem
+    assert problem.endswith("did you mean mekong-delta?")
+    s = load_scenario(path, overrides=["network.by_region.southeast={ rtt_ms = 70 }"])
+    assert ("southeast", None, 70.0) in s.network.by_region
+
+
+def test_a_directory_csv_is_read_beside_the_file_naming_it(
+    write_scenario: Write, tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    csv = (repo_root / "fixtures" / "agencies" / "2019.csv").read_text(encoding="utf-8")
+    (tmp_path / "sub" / "mine.csv").write_text(csv, encoding="utf-8")
+    (tmp_path / "sub" / "base.toml").write_text('[topology]\ndirectory = "mine.csv"\n')
+    path = write_scenario('include = ["sub/base.toml"]\n')
+    monkeypatch.chdir(repo_root)  # anywhere but beside the CSV
+    s = load_scenario(path)
+    assert Path(s.topology.directory) == tmp_path / "sub" / "mine.csv"
+    assert len(s.topology.agencies) == 94
+    # given on the command line, a relative path is the user's: from the working directory
+    monkeypatch.chdir(tmp_path / "sub")
+    s = load_scenario(path, overrides=['topology.directory="mine.csv"'])
+    assert s.topology.directory == "mine.csv"
+
+
+def test_an_include_cycle_is_named(write_scenario: Write, tmp_path: Path) -> None:
+    write_scenario('include = ["b.toml"]\n', name="a.toml")
+    write_scenario('include = ["a.toml"]\n', name="b.toml")
+    (problem,) = _problems(tmp_path / "a.toml")
+    assert problem == (
+        f'{tmp_path / "b.toml"}: include = "a.toml": expected no cycle: '
+        f"{tmp_path / 'a.toml'} → {tmp_path / 'b.toml'} → {tmp_path / 'a.toml'}"
+    )
+    write_scenario('include = ["self.toml"]\n', name="self.toml")
+    (problem,) = _problems(tmp_path / "self.toml")
+    assert problem.endswith(
+        f"expected no cycle: {tmp_path / 'self.toml'} → {tmp_path / 'self.toml'}"
+    )
+
+
+def test_a_bad_list_element_names_the_file_that_wrote_the_list(
+    write_scenario: Write, tmp_path: Path, scenarios_dir: Path
+) -> None:
+    write_scenario("[traffic]\nweekly_profile = [1, 1, 1, 1, 1, 1, -1]\n", name="week.toml")
+    path = write_scenario('include = ["week.toml"]\n[traffic]\npackages_per_working_day = 100\n')
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{tmp_path / 'week.toml'}: traffic.weekly_profile[6] = -1")
+    smoke = scenarios_dir / "smoke.toml"
+    (problem,) = _problems(smoke, ("traffic.weekly_profile=[1, 1, 1, 1, 1, 1, -1]",))
+    assert problem.startswith(f"{smoke} (--set traffic.weekly_profile): ")
+    # a --set through a list replaces it: the whole value is the override's
+    surge = scenarios_dir / "surge-5x.toml"
+    (problem,) = _problems(surge, ("traffic.surges.factor=3",))
+    assert problem == (
+        f"{surge} (--set traffic.surges.factor): traffic.surges = {{ factor = 3 }}: "
+        "expected a list of tables"
+    )
+
+
+def test_values_in_problems_are_spelled_as_toml(scenarios_dir: Path) -> None:
+    (problem,) = _problems(scenarios_dir / "smoke.toml", ("run.start=2022-07-04T08:00:00+07:00",))
+    assert "run.start = 2022-07-04T08:00:00+07:00: expected a local date-time" in problem
