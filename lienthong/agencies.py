@@ -11,6 +11,8 @@ value and what was expected.
 from __future__ import annotations
 
 import csv
+import io
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,8 @@ __all__ = ["KINDS", "Agency", "Directory", "available_directories", "load_direct
 
 Kind = Literal["hub", "ministry", "central", "province"]
 KINDS: tuple[Kind, ...] = ("hub", "ministry", "central", "province")
+# control characters and line/paragraph separators: a name prints on one line
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
 _COLUMNS = (
     "code",
     "name",
@@ -100,7 +104,7 @@ def load_directory(name_or_path: str | Path) -> Directory:
                 f"{name_or_path}: unknown agency directory; expected one of {known}"
             )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM, as spreadsheets write
     except OSError as exc:
         raise DirectoryError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
@@ -109,13 +113,16 @@ def load_directory(name_or_path: str | Path) -> Directory:
 
 
 def _parse(path: Path, text: str) -> Directory:
-    reader = csv.DictReader(text.splitlines())
+    # the csv module's own line handling: a quoted field may hold a line break (refused below)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = tuple(reader.fieldnames or ())
     if header != _COLUMNS:
         raise DirectoryError(f"{path}: header {','.join(header)!r}: expected {','.join(_COLUMNS)}")
     agencies: list[Agency] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
+    line = reader.line_num
+    for row in reader:
+        line = reader.line_num  # where the row ends
 
         def bad(
             column: str, expected: str, *, _row: dict[str, str] = row, _line: int = line
@@ -126,6 +133,9 @@ def _parse(path: Path, text: str) -> Directory:
 
         if None in row or any(v is None for v in row.values()):
             bad("code", f"exactly {len(_COLUMNS)} columns")
+        for column, value in row.items():
+            if any(unicodedata.category(c) in _BREAKS for c in value):
+                bad(column, "text on one line (no line breaks or control characters)")
         code = row["code"]
         if not code or len(code) > 35 or not set(code) <= _CODE_CHARS:
             bad("code", "an identifier of up to 35 characters of digits, A-Z and dots")

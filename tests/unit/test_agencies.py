@@ -125,3 +125,19 @@ def test_bad_header_missing_hub_and_unknown_name(tmp_path: Path) -> None:
     bad.write_bytes(HEADER.encode() + "000.00.00.G22,Bà,hub,c,1,b,true,c,\n".encode("latin-1"))
     with pytest.raises(DirectoryError, match="not UTF-8"):
         load_directory(bad)
+
+
+def test_a_spreadsheet_bom_is_accepted_and_a_quoted_line_break_refused(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + GOOD_HUB + GOOD_ROW).encode())
+    assert len(load_directory(path).agencies) == 2
+    for name in ('"Hà\nNội"', '"Hà\u2028Nội"'):
+        path = _write(tmp_path, GOOD_HUB + GOOD_ROW.replace("Hà Nội", name))
+        with pytest.raises(DirectoryError) as info:
+            load_directory(path)
+        # the csv module reads the quoted break as part of the field; the row ends a line later
+        assert str(info.value).startswith(f"{path}:")
+        assert "name = " in str(info.value)
+        assert str(info.value).endswith(
+            "expected text on one line (no line breaks or control characters)"
+        )
