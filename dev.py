@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -54,7 +55,8 @@ DEMO_STEPS: tuple[tuple[str, ...], ...] = (
     ),
 )
 # Exit codes a demo step may end with and still count as run: 1 is "an SLO broke", a result
-# the load test prints with one line per SLO, not a failure of the demo.
+# the load test prints with one line per SLO, not a failure of the demo. A crash is 70
+# (lienthong.cli), bad input 2: both fail the demo.
 DEMO_OK_CODES = frozenset({0, 1})
 
 BENCH_STEPS: tuple[tuple[str, ...], ...] = (
@@ -98,16 +100,54 @@ def _run(argv: tuple[str, ...], ok: frozenset[int] = frozenset({0})) -> None:
     exe = BIN / argv[0]
     cmd = (str(exe) if exe.exists() else argv[0], *argv[1:])
     print("$ " + " ".join(argv), flush=True)
-    code = subprocess.call(cmd, cwd=ROOT, env=env)
+    code = _wait(subprocess.Popen(cmd, cwd=ROOT, env=env))
     if code not in ok:
         sys.exit(code)
 
 
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    """The step's exit code. SIGTERM to dev.py is passed on to the step, which stops its own
+    servers and workers; Ctrl-C reaches the step from the terminal, and dev.py waits for it
+    to finish unwinding. Either way dev.py then exits 143 or 130, leaving nothing behind."""
+
+    def forward(signum: int, frame: object) -> None:
+        proc.send_signal(signum)
+        stopped.append(signum)
+
+    stopped: list[int] = []
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                code = proc.wait()
+                break
+            except KeyboardInterrupt:
+                stopped.append(signal.SIGINT)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.terminate()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        print(
+            f"dev.py: {'interrupted' if stopped[0] == signal.SIGINT else 'terminated'}",
+            file=sys.stderr,
+        )
+        sys.exit(128 + stopped[0])
+    return code
+
+
 def main(argv: list[str]) -> None:
     tasks = {"demo": DEMO_STEPS, "test": TEST_STEPS, "bench": BENCH_STEPS, "setup": ()}
+    usage = f"usage: python3 dev.py {{{','.join(tasks)}}} [extra pytest arguments after test]"
     if len(argv) < 1 or argv[0] not in tasks:
-        sys.exit(f"usage: python3 dev.py {{{','.join(tasks)}}} [extra pytest args for test]")
+        print(usage, file=sys.stderr)
+        sys.exit(2)
     task, extra = argv[0], tuple(argv[1:])
+    if extra and task != "test":
+        print(f"dev.py: {task} takes no arguments, got {' '.join(extra)}\n{usage}", file=sys.stderr)
+        sys.exit(2)
     ensure_venv()
     steps = tasks[task]
     for i, step in enumerate(steps):
@@ -119,4 +159,8 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except KeyboardInterrupt:  # between steps, or while setting up .venv
+        print("dev.py: interrupted", file=sys.stderr)
+        sys.exit(130)
