@@ -56,7 +56,8 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="any gateway setting, e.g. --set admission_limit=64 --set rate_limit_per_s=off",
+        help="any gateway setting, e.g. --set admission_limit=64 --set rate_limit_per_s=off; "
+        "with --scenario, a dotted key overrides the scenario: --set hub.workers=2",
     )
     serve.set_defaults(handler=_serve)
 
@@ -72,16 +73,24 @@ def register(sub: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from gateway import GatewayConfig
+    from gateway import ConfigError, GatewayConfig
 
+    # a dotted key (hub.workers=2) overrides the scenario, a plain one (workers=2) the gateway
+    dotted = [pair for pair in args.settings if "." in pair.partition("=")[0]]
+    settings = [pair for pair in args.settings if pair not in dotted]
     if args.scenario:
         from lienthong.scenario import load_scenario
 
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario, overrides=dotted)
         config = GatewayConfig.from_scenario_hub(scenario.hub, topology=scenario.topology.directory)
+    elif dotted:
+        raise ConfigError(
+            f"--set {dotted[0]}: a scenario key, expected --scenario FILE beside it "
+            "(or a gateway setting without dots, e.g. --set workers=2)"
+        )
     else:
         config = GatewayConfig()
-    config = config.with_settings(args.settings)
+    config = config.with_settings(settings)
     # A flag overrides --set and the scenario; a flag not given leaves them be.
     flags = ("host", "port", "db", "credentials", "topology", "extra_agencies", "workers", "cpus")
     changes: dict[str, object] = {

@@ -86,3 +86,21 @@ def test_bad_settings_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]
     assert main(["gateway", "serve", "--set", "workers=0", "--port", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "lienthong: gateway workers = 0: expected an integer ≥ 1"
+
+
+def test_a_dotted_set_overrides_the_scenario(
+    repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    smoke = str(repo_root / "scenarios" / "smoke.toml")
+    args = build_parser().parse_args(
+        ["gateway", "serve", "--scenario", smoke, "--set", "hub.workers=3", "--set", "batch_max=8"]
+    )
+    config = _config(args)
+    assert (config.workers, config.batch_max) == (3, 8)
+    assert main(["gateway", "serve", "--scenario", smoke, "--set", "hub.workerz=3"]) == 2
+    assert "hub.workerz: unknown key; did you mean hub.workers?" in capsys.readouterr().err
+    assert main(["gateway", "serve", "--set", "hub.workers=3"]) == 2
+    assert capsys.readouterr().err == (
+        "lienthong: --set hub.workers=3: a scenario key, expected --scenario FILE beside it "
+        "(or a gateway setting without dots, e.g. --set workers=2)\n"
+    )
