@@ -93,6 +93,10 @@ class GatewayProcess:
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 shown = " | ".join(self.lines[-5:]) or "no output"
+                if self._stderr_path is not None:  # the reason is in its log, not on stdout
+                    log = self._stderr_path.read_text(encoding="utf-8", errors="replace")
+                    shown = " | ".join(log.strip().splitlines()[-3:]) or shown
+                    shown += f" (log: {self._stderr_path})"
                 raise GatewayError(
                     f"gateway process did not start (exit {self._proc.returncode}): {shown}"
                 )

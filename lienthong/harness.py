@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from lienthong.durations import format_duration
 from lienthong.errors import LienthongError
 from lienthong.paths import ROOT
 from lienthong.scenario import Scenario, load_scenario
@@ -31,7 +32,9 @@ from lienthong.scenario import Scenario, load_scenario
 __all__ = ["HarnessError", "LoadOutcome", "LoadRequest", "embedded_gateway", "run_load"]
 
 LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
-_LIMIT_MARGIN_S = 60.0  # beyond duration + drain before Locust is stopped from outside
+# beyond duration + drain before Locust stops itself: the drain's last poll round and the
+# hub's counts may start just before the drain's deadline and take a while on a slow hub
+_LIMIT_MARGIN_S = 180.0
 
 
 class HarnessError(LienthongError):
@@ -119,7 +122,21 @@ def run_load(
 ) -> LoadOutcome:
     """Run the load test; returns Locust's verdict and summary. Raises HarnessError/ScenarioError."""
     scenario = _check(request)
-    request.out.mkdir(parents=True, exist_ok=True)
+    # Locust runs in the repository: every path it is given must not depend on where we are
+    request = dataclasses.replace(
+        request,
+        scenario=request.scenario.absolute(),
+        out=request.out.absolute(),
+        credentials=None if request.credentials is None else request.credentials.absolute(),
+    )
+    try:
+        request.out.mkdir(parents=True, exist_ok=True)
+        (request.out / ".write-test").touch()
+        (request.out / ".write-test").unlink()
+    except OSError as exc:
+        raise HarnessError(
+            f"--out {request.out}: expected a writable directory ({exc.strerror})"
+        ) from None
     if request.embedded:
         with embedded_gateway(
             scenario,
@@ -164,7 +181,7 @@ def _run_locust(
         "--credentials",
         str(credentials),
         "--duration",
-        f"{duration}s",
+        format_duration(duration),  # reads back exactly in the Locust process
     ]
     for pair in request.overrides:
         ours += ["--set", pair]

@@ -159,10 +159,10 @@ def plan_from_options(options: argparse.Namespace) -> Plan:
         )
     except ValueError as exc:
         raise OptionError(f"--duration = {options.duration!r}: {exc}") from None
-    if not speedup > 0:
-        raise OptionError(f"--speedup = {speedup!r}: expected a number > 0")
-    if rate is not None and not rate > 0:
-        raise OptionError(f"--rate = {rate!r}: expected a number > 0")
+    if not 0 < speedup < math.inf:
+        raise OptionError(f"--speedup = {speedup!r}: expected a finite number > 0")
+    if rate is not None and not 0 < rate < math.inf:
+        raise OptionError(f"--rate = {rate!r}: expected a finite number > 0")
     if not duration > 0:
         raise OptionError(f"--duration = {options.duration!r}: expected a duration > 0")
     if options.lt_processes < 1:

@@ -20,6 +20,11 @@ class LoadArgumentError(LienthongError):
     """A load-test option is unusable."""
 
 
+# Far beyond what one machine can offer, yet a plan that fits in memory
+_MAX_RATE_PER_S = 100_000
+_MAX_SPEEDUP = 1_000_000
+
+
 def register(sub: Any) -> None:
     parser = sub.add_parser("load", help="drive a hub at a scenario's rates (Locust, open model)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -104,9 +109,19 @@ def _run(args: argparse.Namespace) -> int:
             raise LoadArgumentError(f"--duration = {args.duration!r}: {exc}") from None
         if duration <= 0:
             raise LoadArgumentError(f"--duration = {args.duration!r}: expected a duration > 0")
-    for name, value in (("--speedup", args.speedup), ("--rate", args.rate)):
-        if value is not None and not value > 0:
-            raise LoadArgumentError(f"{name} = {value!r}: expected a number > 0")
+    for name, value, high in (
+        ("--speedup", args.speedup, _MAX_SPEEDUP),
+        ("--rate", args.rate, _MAX_RATE_PER_S),
+    ):
+        if value is not None and not 0 < value <= high:  # also refuses nan and inf
+            raise LoadArgumentError(f"{name} = {value!r}: expected a number > 0 and ≤ {high:,}")
+    if args.gateway_set:
+        from gateway import ConfigError, GatewayConfig
+
+        try:  # checked now, named as typed, not as the gateway's own --set
+            GatewayConfig().with_settings(args.gateway_set)
+        except ConfigError as exc:
+            raise LoadArgumentError(str(exc).replace("--set ", "--gateway-set ", 1)) from None
     out = args.out or Path("out") / f"load-{scenario.name}"
     request = LoadRequest(
         scenario=Path(args.scenario),

@@ -20,17 +20,17 @@ SMOKE = str(ROOT / "scenarios" / "smoke.toml")
 
 
 def _load(
-    out: Path, *args: str, timeout_s: float = 240.0
+    out: Path, *args: str, timeout_s: float = 240.0, cwd: Path = ROOT
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), *args],
         capture_output=True,
         text=True,
         timeout=timeout_s,
-        cwd=ROOT,
+        cwd=cwd,
         check=False,
     )
-    summary_path = out / "summary.json"
+    summary_path = cwd / out / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
     return done, summary
 
@@ -56,15 +56,19 @@ def test_smoke_embedded_run_passes_with_every_package_reconciled(tmp_path: Path)
 
 
 def test_an_impossible_slo_fails_naming_it(tmp_path: Path) -> None:
+    # run from elsewhere with relative paths, as an engineer would: Locust runs in the
+    # repository, so they must reach it resolved
+    (tmp_path / "mine.toml").write_text(Path(SMOKE).read_text(encoding="utf-8"))
     done, summary = _load(
-        tmp_path,
-        SMOKE,
+        Path("results"),
+        "mine.toml",
         "--embedded",
         "--duration",
         "8s",
         "--no-prediction",
         "--set",
         "slo.operations.send.p95_ms=0.001",
+        cwd=tmp_path,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     broken = [v["name"] for v in summary["verdicts"] if not v["ok"]]
@@ -130,11 +134,28 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done, _ = _load(tmp_path, SMOKE, "--embedded", "--duration", "soon")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "lienthong: --duration = 'soon': expected a duration like 20s, 3m, 1h or 1d9h30m"
+        "lienthong: --duration = 'soon': expected a duration like 20s, 3m, 1h or 1d9h30m "
+        "(each unit once)"
     ]
     done, _ = _load(tmp_path, SMOKE, "--target", "http://127.0.0.1:9")
     assert done.returncode == 2
     assert "expected --credentials FILE" in done.stderr
+    bad = {
+        ("--rate", "inf"): "lienthong: --rate = inf: expected a number > 0 and ≤ 100,000",
+        ("--speedup", "inf"): "lienthong: --speedup = inf: expected a number > 0 and ≤ 1,000,000",
+        ("--gateway-set", "nope=1"): "lienthong: --gateway-set nope=1: expected key=value",
+    }
+    for flags, line in bad.items():
+        done, _ = _load(tmp_path, SMOKE, "--embedded", *flags)
+        assert done.returncode == 2, flags
+        assert done.stderr.startswith(line), done.stderr
+    (tmp_path / "a-file").touch()
+    done, _ = _load(tmp_path / "a-file" / "out", SMOKE, "--embedded")
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"lienthong: --out {tmp_path / 'a-file' / 'out'}: expected a writable directory "
+        "(Not a directory)\n"
+    )
 
 
 LONG = ("--embedded", "--duration", "60s")
