@@ -29,7 +29,14 @@ from lienthong.errors import LienthongError
 from lienthong.paths import ROOT
 from lienthong.scenario import Scenario, load_scenario
 
-__all__ = ["HarnessError", "LoadOutcome", "LoadRequest", "embedded_gateway", "run_load"]
+__all__ = [
+    "HarnessError",
+    "LoadOutcome",
+    "LoadRequest",
+    "embedded_gateway",
+    "run_load",
+    "writable_directory",
+]
 
 LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
 # beyond duration + drain before Locust stops itself: the drain's last poll round and the
@@ -67,6 +74,21 @@ class LoadOutcome:
     summary: dict[str, Any]
     out: Path
     gateway_metrics: str | None  # /metrics of the embedded gateway at the end, if any
+
+
+def writable_directory(path: Path, flag: str, *, shown: Path | None = None) -> None:
+    """Create ``path`` if needed and make sure files can be written in it, before any work
+    whose results would go there. Raises HarnessError naming ``flag`` and ``shown`` (or
+    ``path``)."""
+    probe = path / f".lienthong-write-test-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise HarnessError(
+            f"{flag} {shown or path}: expected a writable directory ({exc.strerror})"
+        ) from None
 
 
 def _free_port() -> int:
@@ -129,14 +151,7 @@ def run_load(
         out=request.out.absolute(),
         credentials=None if request.credentials is None else request.credentials.absolute(),
     )
-    try:
-        request.out.mkdir(parents=True, exist_ok=True)
-        (request.out / ".write-test").touch()
-        (request.out / ".write-test").unlink()
-    except OSError as exc:
-        raise HarnessError(
-            f"--out {request.out}: expected a writable directory ({exc.strerror})"
-        ) from None
+    writable_directory(request.out, "--out")
     if request.embedded:
         with embedded_gateway(
             scenario,

@@ -143,8 +143,10 @@ def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterat
     # to 120.9/s from 131.7–138.1/s and p95 below it stayed 41–73 % over the prediction.)
     hub_cpus = frozenset(cpus[:1]) if pin else None
     load_cpus = frozenset(cpus[1:]) if pin else None
+    # the hub the scenario describes, --set included: the one the simulation will predict
+    hub_scenario = load_scenario(scenario, overrides=getattr(args, "overrides", ()))
     with embedded_gateway(
-        load_scenario(scenario), settings=("workers=1",), cpus=hub_cpus, log=out / "gateway.log"
+        hub_scenario, settings=("workers=1",), cpus=hub_cpus, log=out / "gateway.log"
     ) as gw:
         yield HubUnderTest(gw.url, gw.credentials, gw.pid, 1 if pin else len(cpus), load_cpus)
 
@@ -163,12 +165,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from lienthong.calibration import CALIBRATION_SCENARIO, DEFAULT_STEPS
+    from lienthong.harness import writable_directory
 
     duration = _duration(args.step_duration)
     if args.repeats < 1:
         raise CalibrateArgumentError(f"--repeats = {args.repeats}: expected an integer ≥ 1")
     out_dir = args.out.parent / (args.out.stem + "-steps")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_file(args.out)
+    writable_directory(out_dir, "--out", shown=args.out)
     console = Console(stderr=True)
     total = len(DEFAULT_STEPS) * args.repeats
     done = [0]
@@ -184,18 +188,31 @@ def _calibrate(args: argparse.Namespace) -> int:
             )
 
         cal = hub.calibrate(out=out_dir, repeats=args.repeats, duration_s=duration, on_step=on_step)
+    print_calibration(cal)  # first: shown even if the file cannot be written after all
     write_calibration(cal, args.out)
-    print_calibration(cal)
     print(
         f'wrote {args.out} (include it in a scenario: include = ["{args.out.resolve()}"]) and {args.out.with_suffix(".json")}'
     )
     return 0
 
 
+def check_output_file(path: Path) -> None:
+    """Before measuring: ``path`` (and its JSON beside it) can be written."""
+    from lienthong.harness import writable_directory
+
+    for target in (path, path.with_suffix(".json")):
+        if target.is_dir():
+            raise CalibrateArgumentError(f"--out {path}: {target} is a directory, expected a file")
+    writable_directory(path.parent, "--out", shown=path)
+
+
 def write_calibration(cal: Any, path: Path) -> None:
     """The calibration as a file scenarios include (``path``) and its JSON beside it."""
-    path.write_text(cal.to_toml(), encoding="utf-8")
-    path.with_suffix(".json").write_text(json.dumps(cal.to_json(), indent=1), encoding="utf-8")
+    try:
+        path.write_text(cal.to_toml(), encoding="utf-8")
+        path.with_suffix(".json").write_text(json.dumps(cal.to_json(), indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise CalibrateArgumentError(f"--out {path}: cannot write: {exc.strerror}") from None
 
 
 def print_calibration(cal: Any) -> None:

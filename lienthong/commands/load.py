@@ -139,13 +139,15 @@ def _run(args: argparse.Namespace) -> int:
     )
     outcome = _with_progress(run_load, request, quiet=args.json)
     summary = outcome.summary
+    # the gateway the run measured, so the summary says which hub it was
+    summary["parameters"]["gateway_settings"] = list(args.gateway_set)
     if not args.no_prediction:
         from lienthong.load_report import predict
 
         summary["prediction"] = predict(summary, embedded=args.embedded)
-        (out / "summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+    (out / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     write_plot(summary, out / "load.png")
     if args.json:
         print(
@@ -155,6 +157,12 @@ def _run(args: argparse.Namespace) -> int:
         )
     else:
         print_summary(summary, out)
+        if args.gateway_set and "prediction" in summary:
+            print(
+                "note: the prediction simulates the scenario's [hub]; the gateway ran with "
+                + " ".join(f"--gateway-set {pair}" for pair in args.gateway_set)
+                + " (give the same as --set hub.… to predict that hub)"
+            )
     return outcome.exit_code
 
 

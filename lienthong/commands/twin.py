@@ -90,12 +90,13 @@ def _fractions(text: str) -> tuple[float, ...]:
 def _twin(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from lienthong.harness import writable_directory
     from lienthong.scenario import load_scenario
     from lienthong.twin import TwinRequest, run_twin
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     out = args.out or Path("out") / f"twin-{scenario.name}"
-    out.mkdir(parents=True, exist_ok=True)
+    writable_directory(out, "--out")
     duration = _duration(args.step_duration)
     fractions = _fractions(args.fractions)
     for name in ("repeats", "calibration_repeats"):

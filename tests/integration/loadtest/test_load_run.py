@@ -68,9 +68,12 @@ def test_an_impossible_slo_fails_naming_it(tmp_path: Path) -> None:
         "--no-prediction",
         "--set",
         "slo.operations.send.p95_ms=0.001",
+        "--gateway-set",
+        "read_limit=32",
         cwd=tmp_path,
     )
     assert done.returncode == 1, done.stdout + done.stderr
+    assert summary["parameters"]["gateway_settings"] == ["read_limit=32"]
     broken = [v["name"] for v in summary["verdicts"] if not v["ok"]]
     assert broken == ["slo.operations.send.p95_ms"]
     assert "✗ slo.operations.send.p95_ms: measured" in done.stdout

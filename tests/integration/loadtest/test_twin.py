@@ -83,3 +83,40 @@ def test_calibrate_then_twin_end_to_end(tmp_path: Path) -> None:
     assert sum(m["lost"] for m in twin["measured"]) == 0
     assert (out / "twin.png").stat().st_size > 0
     assert "knee: measured" in done.stdout
+
+
+def test_the_embedded_hub_is_the_scenario_with_its_overrides(tmp_path: Path) -> None:
+    # what the twin measures is what it simulates: --set hub.… reaches the gateway too
+    from lienthong.cli import build_parser
+    from lienthong.commands.calibrate import hub_from_args
+
+    scenario = str(ROOT / "scenarios" / "twin.toml")
+    args = build_parser().parse_args(
+        ["twin", scenario, "--embedded", "--no-pin", "--set", "hub.admission_limit=3"]
+    )
+    with hub_from_args(args, Path(scenario), tmp_path) as hub:
+        assert hub.pid is not None
+        argv = Path(f"/proc/{hub.pid}/cmdline").read_bytes().split(b"\0")
+    assert b"admission_limit=3" in argv
+
+
+@pytest.mark.parametrize("command", ["calibrate", "twin"])
+def test_an_unusable_out_is_refused_before_measuring(tmp_path: Path, command: str) -> None:
+    (tmp_path / "a-file").touch()
+    (tmp_path / "a-dir.toml").mkdir()
+    cases = [(tmp_path / "a-file" / "x.toml", "expected a writable directory (")]
+    if command == "calibrate":
+        cases.append((tmp_path / "a-dir.toml", "is a directory, expected a file"))
+    for out, expected in cases:
+        argv = [sys.executable, "-m", "lienthong", command]
+        argv += [str(ROOT / "scenarios" / "twin.toml")] if command == "twin" else []
+        done = subprocess.run(
+            [*argv, "--embedded", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"lienthong: --out {out}: "), done.stderr
+        assert expected in done.stderr
