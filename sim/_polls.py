@@ -69,6 +69,7 @@ class Poller:
         "scheduled",
         "status",
         "t_request",
+        "tick",
         "todo_edoc",
         "todo_status",
     )
@@ -78,6 +79,7 @@ class Poller:
         self.first_list = first_list  # the first tick's lists reach the hub
         self.list_up_s = list_up_s
         self.busy_until = 0.0  # INF while a cycle with items runs
+        self.tick = -INF  # the list time of the latest cycle or idle tick
         self.scheduled = INF  # a cycle is due at this list time
         self.edoc: deque[Delivery] = deque()  # waiting at the hub, not listed yet
         self.status: deque[Message] = deque()
@@ -157,13 +159,18 @@ class Polls:
             p.status.append(item)
         if not self.enabled or self.simulate_idle:
             return
-        if p.scheduled < INF or p.busy_until == INF:
-            return  # a cycle is due, or running and will look again when it ends
+        if p.busy_until == INF:
+            return  # a cycle is running and will look again when it ends
         self._schedule_cycle(p, max(t, p.busy_until))
 
     def _schedule_cycle(self, p: Poller, t: float) -> None:
-        k = math.ceil((t - p.first_list) / self.interval_s)
-        at = p.first_list + max(k, 0) * self.interval_s
+        """The cycle at the first tick at or after ``t`` and after the latest one."""
+        if p.scheduled < INF:
+            return  # one is due already
+        k = max(math.ceil((t - p.first_list) / self.interval_s), 0)
+        at = p.first_list + k * self.interval_s
+        if at <= p.tick + _SAME_TICK_S:  # that tick's cycle has run (it ended at once: refused)
+            at = p.first_list + (k + 1) * self.interval_s
         if at >= self._end_s:
             return
         p.scheduled = at
@@ -188,11 +195,16 @@ class Polls:
     def _on_idle_tick(self, ev: simpy.Event) -> None:
         p = cast(Poller, ev.value)
         now = self.env.now
-        if now >= p.busy_until and abs(p.scheduled - now) > _SAME_TICK_S:
+        if (
+            now >= p.busy_until
+            and abs(p.scheduled - now) > _SAME_TICK_S  # a cycle is due at this tick
+            and now - p.tick > _SAME_TICK_S  # this tick's cycle ran (and was refused at once)
+        ):
             if p.edoc or p.status:
                 self._recorder.orphans += 1
             self._recorder.empty_polls += 1
             p.busy_until = INF
+            p.tick = now
             p.cycle_t0 = now - p.list_up_s
             self._lists(p, now)
         self._next_idle += 1
@@ -217,6 +229,7 @@ class Polls:
     def _start(self, p: Poller, t: float) -> None:
         """A cycle whose two lists reach the hub now (``t``)."""
         p.busy_until = INF
+        p.tick = t
         p.cycle_t0 = t - p.list_up_s
         self._recorder.cycles[p.index] += 1
         p.todo_edoc, p.todo_status = p.edoc, p.status
