@@ -98,9 +98,7 @@ def add_hub_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="with --target: the pid of a hub on this machine, to read its CPU",
     )
-    parser.add_argument(
-        "--hub-cpus", type=int, default=1, help="with --target: CPUs the hub has (default 1)"
-    )
+    parser.add_argument("--hub-cpus", type=int, help="with --target: CPUs the hub has (default 1)")
     parser.add_argument(
         "--no-pin",
         action="store_true",
@@ -129,12 +127,20 @@ def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterat
             raise CalibrateArgumentError(
                 f"--credentials {args.credentials}: expected an existing file"
             )
-        if args.hub_cpus < 1:
-            raise CalibrateArgumentError(f"--hub-cpus = {args.hub_cpus}: expected an integer ≥ 1")
-        yield HubUnderTest(args.target, args.credentials, args.hub_pid, args.hub_cpus, None)
+        cpus = 1 if args.hub_cpus is None else args.hub_cpus
+        if cpus < 1:
+            raise CalibrateArgumentError(f"--hub-cpus = {cpus}: expected an integer ≥ 1")
+        if args.hub_pid is not None:
+            check_hub_pid(args.hub_pid)
+        yield HubUnderTest(args.target, args.credentials, args.hub_pid, cpus, None)
         return
-    if args.credentials is not None:
-        raise CalibrateArgumentError("--credentials: only with --target URL")
+    for flag, value in (
+        ("--credentials", args.credentials),
+        ("--hub-pid", args.hub_pid),
+        ("--hub-cpus", args.hub_cpus),
+    ):
+        if value is not None:  # the embedded gateway's own are used: say so, not ignore it
+            raise CalibrateArgumentError(f"{flag} {value}: only with --target URL")
     cpus = sorted(os.sched_getaffinity(0))
     pin = not args.no_pin and len(cpus) >= 2
     # The gateway gets one CPU and one worker process; the load generator another CPU.
@@ -149,6 +155,27 @@ def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterat
         hub_scenario, settings=("workers=1",), cpus=hub_cpus, log=out / "gateway.log"
     ) as gw:
         yield HubUnderTest(gw.url, gw.credentials, gw.pid, 1 if pin else len(cpus), load_cpus)
+
+
+def check_hub_pid(pid: int) -> None:
+    """``pid`` is a running process whose CPU this machine can read (``/proc``, as
+    ``process_tree_cpu_s`` reads it). Raises CalibrateArgumentError naming ``--hub-pid``."""
+    expected = "expected the pid of a running process on this machine (the hub's)"
+    if pid < 1:
+        raise CalibrateArgumentError(f"--hub-pid = {pid}: {expected}")
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        raise CalibrateArgumentError(f"--hub-pid = {pid}: no such process; {expected}") from None
+    except OSError as exc:
+        raise CalibrateArgumentError(
+            f"--hub-pid = {pid}: its CPU cannot be read ({exc.strerror}); {expected}"
+        ) from None
+    # state is the field after the command name, which is in parentheses and may hold any
+    # character; Z (zombie) and X (dead): it has exited, nothing of it will use the CPU
+    state = stat[stat.rindex(")") + 2 :].split(maxsplit=1)[0]
+    if state in ("Z", "X"):
+        raise CalibrateArgumentError(f"--hub-pid = {pid}: the process has exited; {expected}")
 
 
 def _duration(text: str) -> float:

@@ -100,6 +100,21 @@ def test_the_embedded_hub_is_the_scenario_with_its_overrides(tmp_path: Path) -> 
     assert b"admission_limit=3" in argv
 
 
+def test_a_real_hub_passes_the_up_front_checks_of_target_and_hub_pid(tmp_path: Path) -> None:
+    # the other side of refusing an unreachable --target and a --hub-pid of no process: a
+    # gateway that is there, with its real pid, is taken as it is
+    from lienthong.cli import build_parser
+    from lienthong.commands.calibrate import hub_from_args
+    from lienthong.harness import embedded_gateway
+
+    scenario = load_scenario(ROOT / "scenarios" / "twin.toml")
+    with embedded_gateway(scenario, log=tmp_path / "gateway.log") as gw:
+        argv = ["calibrate", "--target", gw.url, "--credentials", str(gw.credentials)]
+        args = build_parser().parse_args([*argv, "--hub-pid", str(gw.pid), "--hub-cpus", "2"])
+        with hub_from_args(args, ROOT / "scenarios" / "twin.toml", tmp_path) as hub:
+            assert (hub.url, hub.pid, hub.cpus) == (gw.url, gw.pid, 2)
+
+
 @pytest.mark.parametrize("command", ["calibrate", "twin"])
 def test_an_unusable_out_is_refused_before_measuring(tmp_path: Path, command: str) -> None:
     (tmp_path / "a-file").touch()
