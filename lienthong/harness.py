@@ -33,12 +33,17 @@ __all__ = [
     "HarnessError",
     "LoadOutcome",
     "LoadRequest",
+    "check_reachable",
     "embedded_gateway",
     "run_load",
     "writable_directory",
 ]
 
 LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
+# How long one request may take to say a hub is there. On loopback or a LAN an answer takes
+# milliseconds; a closed port is refused at once. (Without the check, a load test against
+# nothing took 42 s to fail, with an error about its drain.)
+REACHABLE_TIMEOUT_S = 2.0
 # beyond duration + drain before Locust stops itself: the drain's last poll round and the
 # hub's counts may start just before the drain's deadline and take a while on a slow hub
 _LIMIT_MARGIN_S = 180.0
@@ -88,6 +93,22 @@ def writable_directory(path: Path, flag: str, *, shown: Path | None = None) -> N
     except OSError as exc:
         raise HarnessError(
             f"{flag} {shown or path}: expected a writable directory ({exc.strerror})"
+        ) from None
+
+
+def check_reachable(url: str, flag: str, *, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+    """One GET of ``url`` with a short timeout: any HTTP answer, whatever its status, says a
+    server is there. Raises HarnessError naming ``flag``, the URL and the error otherwise."""
+    import httpx
+
+    try:
+        httpx.get(url, timeout=timeout_s)
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        error = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            error = f"no answer within {timeout_s:g} s ({type(exc).__name__})"
+        raise HarnessError(
+            f"{flag} {url}: cannot reach it: {error}; expected a hub answering HTTP there"
         ) from None
 
 

@@ -115,7 +115,7 @@ RESIDUAL_WARNING = 0.05
 def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterator[HubUnderTest]:
     """The hub the options name: ``--target`` with its credentials, or an embedded gateway
     started here (and stopped on exit)."""
-    from lienthong.harness import embedded_gateway
+    from lienthong.harness import check_reachable, embedded_gateway
     from lienthong.scenario import load_scenario
 
     if args.target is not None:
@@ -132,6 +132,8 @@ def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterat
             raise CalibrateArgumentError(f"--hub-cpus = {cpus}: expected an integer ≥ 1")
         if args.hub_pid is not None:
             check_hub_pid(args.hub_pid)
+        # a hub that is not there fails the first step only after Locust's whole run and drain
+        check_reachable(args.target, "--target")
         yield HubUnderTest(args.target, args.credentials, args.hub_pid, cpus, None)
         return
     for flag, value in (

@@ -1,9 +1,10 @@
-"""The hub ``calibrate`` and ``twin`` measure: --hub-pid and its companions are checked before
-anything is measured, each failure one line naming the flag and exit 2."""
+"""The hub ``calibrate`` and ``twin`` measure: --target, --hub-pid and their companions are
+checked before anything is measured, each failure one line naming the flag and exit 2."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from lienthong.cli import main
 from lienthong.commands.calibrate import CalibrateArgumentError, check_hub_pid
+from lienthong.harness import HarnessError, check_reachable
 from lienthong.paths import SCENARIOS_DIR
 
 
@@ -98,3 +100,37 @@ def test_target_only_flags_are_refused_with_embedded(
     assert main([*_hub_argv("calibrate", tmp_path), "--embedded", flag, value]) == 2
     err = capsys.readouterr().err
     assert err == f"lienthong: {flag} {value}: only with --target URL\n"
+
+
+@pytest.mark.parametrize("command", ["calibrate", "twin"])
+def test_an_unreachable_target_is_refused_at_once_naming_it(
+    command: str,
+    tmp_path: Path,
+    closed_port: int,
+    credentials: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"http://127.0.0.1:{closed_port}"
+    argv = [*_hub_argv(command, tmp_path), "--target", url, "--credentials", str(credentials)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"lienthong: --target {url}: cannot reach it: "), err
+    assert "Connection refused" in err
+    assert not list(tmp_path.rglob("step-*"))  # nothing was measured
+
+
+def test_a_target_that_never_answers_is_refused_after_the_short_timeout() -> None:
+    # listening, so the connection is made, but nobody accepts or answers
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+        with pytest.raises(HarnessError, match=r"cannot reach it: no answer within 0\.2 s"):
+            check_reachable(url, "--target", timeout_s=0.2)
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://127.0.0.1/", "http://[::1"])
+def test_a_target_that_is_no_http_url_is_named(url: str) -> None:
+    with pytest.raises(HarnessError, match=rf"^--target {re.escape(url)}: cannot reach it: "):
+        check_reachable(url, "--target")
