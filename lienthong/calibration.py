@@ -387,7 +387,7 @@ class Calibration:
     # the requests and kB of each step); 0 when not measured
     generator_cpu_ms: float
     generator_cpu_per_kb_ms: float
-    residual: float  # relative RMS error of the CPU regression
+    residual: float | None  # relative RMS error of the CPU regression; None without one
     steps: tuple[StepResult, ...]
     written_at: str
 
@@ -406,6 +406,12 @@ class Calibration:
         )
         return self.cpus * 1000.0 / per_package if per_package > 0 else math.inf
 
+    def residual_text(self) -> str:
+        """The residual as a percentage, or why there is none."""
+        if self.residual is None:
+            return "n/a (the hub's CPU was not read: no regression)"
+        return f"{self.residual:.1%}"
+
     def to_toml(self) -> str:
         """The calibration file scenarios include (``include = ["calibration.toml"]``)."""
         # The generator's own time is its CPU (a station every request crosses, shared by
@@ -419,7 +425,7 @@ class Calibration:
                 f"# Calibration of the hub at {self.target}, written by `lienthong calibrate` on",
                 f"# {self.written_at} (lienthong {lienthong.__version__}).",
                 f"# Method: {self.method}",
-                f"# CPU regression residual {self.residual:.1%}; {len(self.steps)} step runs.",
+                f"# CPU regression residual {self.residual_text()}; {len(self.steps)} step runs.",
                 "# The load generator's own time is excluded from the hub; it is the client below",
                 f"# ({self.generator_share:.0%} of a send's client-side latency at calibration load).",
                 "# The hub's processes and threads share its CPUs (processor sharing); a request of",
@@ -484,6 +490,7 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
     # The load generator's own time: client-side minus server-side latency, by send size.
     gen_ms, gen_kb_ms, share = _generator_time(sends, have_metrics)
     gen_cpu_ms, gen_cpu_kb_ms = _generator_cpu(steps)
+    residual: float | None  # only the CPU regression has one
     if have_cpu:
         # Sends and fetches are nearly equally many in every step (each item sent is fetched
         # once), so the regression alone splits their fixed costs poorly (one run 1.5 ms a send,
@@ -541,14 +548,14 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
             fetch_ack_s * (1 - fetch_share) * 1e3,
         )
     elif have_metrics:
-        idle, residual = 0.0, math.nan
+        idle, residual = 0.0, None
         demands = _from_server_latency(steps)
         method = (
             "the hub's server-side latency at low load (its /metrics), taken as service time since "
             "nothing queues at this load; commit costs from /metrics"
         )
     else:
-        idle, residual = 0.0, math.nan
+        idle, residual = 0.0, None
         demands = _from_client_latency(steps)
         method = (
             "client-side latency at low load less the load generator's CPU per request (the hub "

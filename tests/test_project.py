@@ -28,6 +28,7 @@ DOCTEST_MODULES = (
     "gateway._samples",
     "gateway._sqlite_store",
     "gateway._writer",
+    "lienthong.calibration_file",
     "lienthong.durations",
     "lienthong.toml_text",
     "lienthong.agencies",

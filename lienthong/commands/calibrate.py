@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -236,10 +235,18 @@ def check_output_file(path: Path) -> None:
 
 
 def write_calibration(cal: Any, path: Path) -> None:
-    """The calibration as a file scenarios include (``path``) and its JSON beside it."""
+    """The calibration as a file scenarios include (``path``) and its JSON beside it; neither
+    is written when a figure is missing (``calibration_texts``)."""
+    from lienthong.calibration import CalibrationError
+    from lienthong.calibration_file import calibration_texts
+
     try:
-        path.write_text(cal.to_toml(), encoding="utf-8")
-        path.with_suffix(".json").write_text(json.dumps(cal.to_json(), indent=1), encoding="utf-8")
+        toml_text, json_text = calibration_texts(cal)
+    except CalibrationError as exc:
+        raise CalibrationError(f"{path}: not written: {exc}") from None
+    try:
+        path.write_text(toml_text, encoding="utf-8")
+        path.with_suffix(".json").write_text(json_text, encoding="utf-8")
     except OSError as exc:
         raise CalibrateArgumentError(f"--out {path}: cannot write: {exc.strerror}") from None
 
@@ -270,9 +277,9 @@ def print_calibration(cal: Any) -> None:
         f"of which its CPU (queues as the load grows): {cal.generator_cpu_ms:.2f} ms + "
         f"{cal.generator_cpu_per_kb_ms:.4f} ms/kB per request"
     )
-    residual = "n/a" if cal.residual != cal.residual else f"{cal.residual:.1%}"
+    residual = cal.residual_text()
     console.print(f"method: {cal.method}; CPU regression residual {residual}")
-    if cal.residual > RESIDUAL_WARNING:
+    if cal.residual is not None and cal.residual > RESIDUAL_WARNING:
         console.print(
             f"✗ the hub's CPU per step varies more than the operations explain (residual "
             f"{residual} > {RESIDUAL_WARNING:.0%}): treat these demands as rough; calibrate with "

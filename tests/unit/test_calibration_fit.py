@@ -113,6 +113,7 @@ def _steps() -> list[StepResult]:
 def test_fit_recovers_the_demands_of_synthetic_steps() -> None:
     steps = _steps()
     cal = fit(steps, target="http://hub", cpus=1)
+    assert cal.residual is not None
     assert cal.residual < 1e-6
     assert cal.list_ms == pytest.approx(0.4, rel=1e-4)
     assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
@@ -150,6 +151,7 @@ def test_the_fit_counts_what_the_drain_served() -> None:
     shares = (0.0, 0.1, 0.3, 0.5, 0.2, 0.4, 0.6)
     plain = _steps()
     cal = fit([_with_drain(s, k) for s, k in zip(plain, shares, strict=True)], target="h", cpus=1)
+    assert cal.residual is not None
     assert cal.residual < 1e-6
     assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
     assert cal.fetch_ms + cal.ack_ms == pytest.approx(0.9, rel=1e-4)
@@ -176,6 +178,7 @@ def test_the_workers_own_cpu_keeps_the_send_from_being_confused_with_the_fetch()
     ]
     worker_fixed, worker_kb = 0.0008, 0.000006  # of TRUTH's 1.2 ms and 0.01 ms/kB a send
     cal = fit([_with_workers(s, worker_fixed, worker_kb) for s in steps], target="h", cpus=1)
+    assert cal.residual is not None
     assert cal.residual < 1e-6
     assert "less the worker processes' own CPU per send" in cal.method
     assert cal.send_ms >= 0.8 - 1e-9  # never below what the workers alone spent on a send
@@ -239,6 +242,7 @@ def test_the_writers_cpu_is_the_commits_not_the_operations() -> None:
     # the operations' demands are those of the hub without its writer
     assert cal.send_ms == pytest.approx(1.2, rel=1e-4)
     assert cal.send_per_kb_ms == pytest.approx(0.01, rel=1e-4)
+    assert cal.residual is not None
     assert cal.residual < 1e-6
     text = cal.to_toml()
     assert 'discipline = "ps"' in text
