@@ -31,11 +31,14 @@ from lienthong.scenario import Scenario, compress, load_scenario
 
 __all__ = [
     "TWIN_SLO_OFF",
+    "KneeSearch",
     "Measured",
     "Predicted",
     "TwinError",
     "TwinResult",
+    "compare",
     "run_twin",
+    "search_knee",
     "twin_scenario_file",
 ]
 
@@ -81,16 +84,30 @@ class TwinResult:
     measured: tuple[Measured, ...]
     predicted: tuple[Predicted, ...]
     curve: tuple[Predicted, ...]  # the prediction on a finer grid, for the plot
-    measured_knee: float | None  # packages/s: the largest rate at which every SLO held
+    # packages/s: the largest rate at which every SLO held below one at which an SLO broke;
+    # None when no step broke (the knee is then only known to be above ``largest_held``)
+    measured_knee: float | None
     measured_break: float | None  # the smallest rate at which one broke
+    largest_held: float | None  # the largest rate at which every SLO held, knee or not
     predicted_knee: float
     knee_tolerance: float
     latency_tolerance: float
-    # (rate, measured p95, predicted p95, relative error) below the measured knee
+    # (rate, measured p95, predicted p95, relative error) up to the largest rate that held
     latency_errors: tuple[tuple[float, float, float, float], ...]
     # The rate at which the load generator fell behind its schedule before the hub broke: the
     # measured knee is then only known to be above the last rate that held.
     generator_limited_at: float | None = None
+
+    @property
+    def no_step_broke(self) -> bool:
+        """Every rate measured met every SLO (or the load generator gave out first): there is
+        no measured knee to compare the prediction with."""
+        return self.measured_break is None
+
+    @property
+    def largest_measured(self) -> float | None:
+        """The largest rate measured (packages/s), whatever its verdict."""
+        return max((m.rate_per_s for m in self.measured), default=None)
 
     @property
     def knee_ratio(self) -> float | None:
@@ -98,8 +115,7 @@ class TwinResult:
 
     @property
     def knee_ok(self) -> bool:
-        if self.generator_limited_at is not None and self.measured_break is None:
-            return False  # inconclusive: the hub never broke before the load generator did
+        """False without a measured knee: the prediction is then not confirmed."""
         return self.knee_ratio is not None and abs(self.knee_ratio - 1.0) <= self.knee_tolerance
 
     @property
@@ -113,9 +129,109 @@ class TwinResult:
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.update(
-            knee_ratio=self.knee_ratio, knee_ok=self.knee_ok, latency_ok=self.latency_ok, ok=self.ok
+            no_step_broke=self.no_step_broke,
+            largest_measured=self.largest_measured,
+            knee_ratio=self.knee_ratio,
+            knee_ok=self.knee_ok,
+            latency_ok=self.latency_ok,
+            ok=self.ok,
         )
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class KneeSearch:
+    """Where the measured steps ended (packages/s)."""
+
+    held: float | None  # the largest rate that held
+    broke: float | None  # the smallest rate that broke, above ``held``
+    generator_limited_at: float | None = None  # where the load generator fell behind
+
+    @property
+    def knee(self) -> float | None:
+        """The measured knee: the largest rate that held below one that broke. None when no
+        step broke (the knee is above ``held``, not at it) or none held."""
+        return self.held if self.broke is not None else None
+
+
+def search_knee(
+    step: Callable[[float], bool | None], rates: Sequence[float], *, refine: int
+) -> KneeSearch:
+    """Step up through ``rates`` until one breaks, then bisect ``refine`` times between the
+    last that held and the first that broke. ``step(rate)`` measures a rate: True held, False
+    broke, None the load generator fell behind (the search stops there: its steps measure the
+    generator, not the hub).
+
+    >>> search_knee(lambda rate: rate < 2.5, [1.0, 2.0, 3.0], refine=1)
+    KneeSearch(held=2.0, broke=2.5, generator_limited_at=None)
+    >>> search_knee(lambda rate: True, [1.0, 2.0, 3.0], refine=2).knee is None
+    True
+    """
+    held: float | None = None
+    broke: float | None = None
+    for rate in rates:
+        verdict = step(rate)
+        if verdict is None:
+            return KneeSearch(held, None, rate)
+        if not verdict:
+            broke = rate
+            break
+        held = rate
+    if broke is None or held is None:
+        return KneeSearch(held, broke)
+    for _ in range(refine):
+        mid = (held + broke) / 2.0
+        verdict = step(mid)
+        if verdict is None:
+            return KneeSearch(held, broke, mid)
+        if verdict:
+            held = mid
+        else:
+            broke = mid
+    return KneeSearch(held, broke)
+
+
+def compare(
+    search: KneeSearch,
+    measured: Sequence[Measured],
+    predicted: Sequence[Predicted],
+    *,
+    predicted_knee: float,
+    knee_tolerance: float,
+    latency_tolerance: float,
+    curve: Sequence[Predicted] = (),
+    scenario: str = "",
+    calibration: str = "",
+) -> TwinResult:
+    """The measured search beside the prediction: the knees, and send p95 at each predicted
+    rate up to the largest that held (where the measured p95 is the hub's, not a queue's)."""
+    errors = []
+    for p in predicted:
+        if search.held is None or p.rate_per_s > search.held or p.send_p95_ms is None:
+            continue
+        values = [
+            m.send_p95_ms
+            for m in measured
+            if m.rate_per_s == p.rate_per_s and m.send_p95_ms is not None
+        ]
+        mean = float(np.mean(values)) if values else 0.0
+        if mean > 0:
+            errors.append((p.rate_per_s, mean, p.send_p95_ms, (p.send_p95_ms - mean) / mean))
+    return TwinResult(
+        scenario=scenario,
+        calibration=calibration,
+        measured=tuple(measured),
+        predicted=tuple(predicted),
+        curve=tuple(curve),
+        measured_knee=search.knee,
+        measured_break=search.broke,
+        largest_held=search.held,
+        predicted_knee=predicted_knee,
+        knee_tolerance=knee_tolerance,
+        latency_tolerance=latency_tolerance,
+        latency_errors=tuple(errors),
+        generator_limited_at=search.generator_limited_at,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,7 +333,6 @@ def run_twin(
     measured: list[Measured] = []
 
     max_late = s.slo.max_late_ratio if s.slo.max_late_ratio is not None else 0.01
-    generator_limit: list[float] = []
 
     def step(rate: float) -> bool | None:
         """True: the majority of the repeats held; False: broke; None: the load generator
@@ -231,35 +346,12 @@ def run_twin(
             held += m.held
             late += m.late_ratio > max_late
         if late * 2 > request.repeats:
-            generator_limit.append(rate)
             return None
         return held * 2 > request.repeats
 
-    last_held: float | None = None
-    first_broke: float | None = None
     rates = [knee_pred * f for f in request.fractions]
     rates += [rates[-1] * 1.4**k for k in range(1, request.extend + 1)]
-    for rate in rates:
-        verdict = step(rate)
-        if verdict is None:
-            break
-        if verdict:
-            last_held = rate
-        else:
-            first_broke = rate
-            break
-    if first_broke is not None and last_held is not None:
-        lo, hi = last_held, first_broke
-        for _ in range(request.refine):
-            mid = (lo + hi) / 2.0
-            verdict = step(mid)
-            if verdict is None:
-                break
-            if verdict:
-                lo = mid
-            else:
-                hi = mid
-        last_held, first_broke = lo, hi
+    search = search_knee(step, rates, refine=request.refine)
     tried = sorted({m.rate_per_s for m in measured})
     predicted = tuple(
         _predict(s, r, request.step_duration_s, request.replications, seed) for r in tried
@@ -270,31 +362,16 @@ def run_twin(
         _predict(s, float(r), request.step_duration_s, request.replications, seed)
         for r in np.linspace(lo_r, hi_r, 12)
     )
-    errors = []
-    for p in predicted:
-        if last_held is None or p.rate_per_s > last_held or p.send_p95_ms is None:
-            continue
-        values = [
-            m.send_p95_ms
-            for m in measured
-            if m.rate_per_s == p.rate_per_s and m.send_p95_ms is not None
-        ]
-        if values:
-            mean = float(np.mean(values))
-            errors.append((p.rate_per_s, mean, p.send_p95_ms, (p.send_p95_ms - mean) / mean))
-    return TwinResult(
-        scenario=str(request.scenario),
-        calibration=str(request.calibration),
-        measured=tuple(measured),
-        predicted=predicted,
-        curve=curve,
-        measured_knee=last_held,
-        measured_break=first_broke,
+    return compare(
+        search,
+        measured,
+        predicted,
         predicted_knee=knee_pred,
         knee_tolerance=request.knee_tolerance,
         latency_tolerance=request.latency_tolerance,
-        latency_errors=tuple(errors),
-        generator_limited_at=generator_limit[0] if generator_limit else None,
+        curve=curve,
+        scenario=str(request.scenario),
+        calibration=str(request.calibration),
     )
 
 

@@ -34,6 +34,7 @@ DOCTEST_MODULES = (
     "lienthong.agencies",
     "lienthong.scenario._distributions",
     "lienthong.scenario._load",
+    "lienthong.twin",
     "edxml",
     "edxml._attachments",
     "edxml._builder",

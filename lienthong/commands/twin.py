@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lienthong.commands._args import add_scenario_arguments
 from lienthong.commands.calibrate import (
@@ -18,6 +18,9 @@ from lienthong.commands.calibrate import (
     write_calibration,
 )
 
+if TYPE_CHECKING:
+    from lienthong.twin import TwinResult
+
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
@@ -25,7 +28,8 @@ def register(sub: Any) -> None:
         help="step the load up on a real hub until an SLO breaks; compare with the simulation",
         description="Measure the sustainable package rate of a hub (open model, repeats, "
         "bisection) and the simulation's prediction for the same scenario with the hub's "
-        "calibration; exit 1 when they disagree beyond the tolerances.",
+        "calibration; exit 1 when they disagree beyond the tolerances, or when no step "
+        "broke (no knee was measured to compare).",
     )
     add_scenario_arguments(parser)
     add_hub_arguments(parser)
@@ -184,13 +188,14 @@ def _twin(args: argparse.Namespace) -> int:
                 )
 
             result = run_twin(request, guess_per_s=guess, on_measured=on_measured)
-    (out / "twin.json").write_text(json.dumps(result.to_json(), indent=1), encoding="utf-8")
+    twin_json = json.dumps(result.to_json(), indent=1, allow_nan=False)  # strict JSON
+    (out / "twin.json").write_text(twin_json, encoding="utf-8")
     write_twin_plot(result, out / "twin.png")
     print_twin(result, out)
     return 0 if result.ok else 1
 
 
-def print_twin(result: Any, out: Path) -> None:
+def print_twin(result: TwinResult, out: Path) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -212,30 +217,52 @@ def print_twin(result: Any, out: Path) -> None:
             "—" if p is None else ("held" if p.held else "broke"),
         )
     console.print(table)
-    measured = "none held" if result.measured_knee is None else f"{result.measured_knee:.2f}"
-    ratio = "n/a" if result.knee_ratio is None else f"{result.knee_ratio:.3f}"
-    console.print(
-        f"knee: measured {measured} packages/s, predicted {result.predicted_knee:.2f}; ratio {ratio} (tolerance ±{result.knee_tolerance:.0%})"
-    )
+    if result.no_step_broke:
+        held = (
+            "none held"
+            if result.largest_held is None
+            else f"every SLO held up to {result.largest_held:.2f} packages/s"
+        )
+        console.print(
+            f"no step broke: the largest load measured was {result.largest_measured or 0.0:.2f} "
+            f"packages/s ({held}); no measured knee to compare with the predicted "
+            f"{result.predicted_knee:.2f}"
+        )
+    else:
+        measured = (
+            f"below {result.measured_break:.2f} (the first rate measured broke)"
+            if result.measured_knee is None
+            else f"{result.measured_knee:.2f}"
+        )
+        ratio = "n/a" if result.knee_ratio is None else f"{result.knee_ratio:.3f}"
+        console.print(
+            f"knee: measured {measured} packages/s, predicted {result.predicted_knee:.2f}; ratio {ratio} (tolerance ±{result.knee_tolerance:.0%})"
+        )
     for rate, meas, pred, err in result.latency_errors:
         mark = "✓" if abs(err) <= result.latency_tolerance else "✗"
         console.print(
             f"{mark} send p95 at {rate:.2f}/s: measured {meas:,.1f} ms, predicted {pred:,.1f} ms ({err:+.0%}; tolerance ±{result.latency_tolerance:.0%})"
         )
-    if result.generator_limited_at is not None and result.measured_break is None:
+    if result.no_step_broke and result.generator_limited_at is not None:
         console.print(
             f"[red]✗ the load generator fell behind its schedule at {result.generator_limited_at:.2f} "
             "packages/s before the hub broke: the measured knee is above the last rate that held; "
             "give the generator more CPU (or a lighter scenario) to find it[/red]"
         )
+    elif result.no_step_broke:
+        console.print(
+            "[red]✗ the hub met every SLO at every rate measured: its knee is above them; "
+            "measure higher rates (larger --fractions) to find it[/red]"
+        )
     lost = sum(m.lost for m in result.measured)
     if lost:
         console.print(f"[red]✗ {lost} accepted items lost during the steps[/red]")
-    verdict = (
-        "[green]prediction and measurement agree[/green]"
-        if result.ok
-        else "[red]prediction and measurement disagree[/red]"
-    )
+    if result.ok:
+        verdict = "[green]prediction and measurement agree[/green]"
+    elif result.no_step_broke:
+        verdict = "[red]the prediction is not confirmed: no knee was measured[/red]"
+    else:
+        verdict = "[red]prediction and measurement disagree[/red]"
     console.print(f"{verdict}; outputs in {out} (twin.json, twin.png, one directory per run)")
 
 
@@ -304,6 +331,13 @@ def write_twin_plot(result: Any, path: Path) -> Path:
             color="black",
             linestyle=":",
             label=f"measured knee {result.measured_knee:.2f}/s",
+        )
+    elif result.no_step_broke and result.largest_held is not None:
+        ax.axvline(
+            result.largest_held,
+            color="grey",
+            linestyle=":",
+            label=f"no step broke: every SLO held up to {result.largest_held:.2f}/s",
         )
     ax.set_yscale("log")
     ax.set_xlabel("offered packages per second")

@@ -67,22 +67,27 @@ def test_calibrate_then_twin_end_to_end(tmp_path: Path) -> None:
     twin = json.loads((out / "twin.json").read_text())
     measured_rates = sorted({m["rate_per_s"] for m in twin["measured"]})
     assert measured_rates == sorted(p["rate_per_s"] for p in twin["predicted"])
-    if twin["measured_knee"] is not None and twin["measured_break"] is not None:
-        assert twin["measured_knee"] < twin["measured_break"]
+    assert twin["largest_measured"] == max(measured_rates)
+    assert twin["no_step_broke"] == (twin["measured_break"] is None)
+    if twin["no_step_broke"]:  # no knee is claimed, and the prediction is not confirmed
+        assert twin["measured_knee"] is None
+        assert twin["knee_ratio"] is None
+        assert not twin["knee_ok"]
+        assert "no step broke: the largest load measured was" in " ".join(done.stdout.split())
+    else:
+        assert "knee: measured" in done.stdout
+    if twin["measured_knee"] is not None:
+        assert twin["measured_knee"] == twin["largest_held"] < twin["measured_break"]
         assert twin["knee_ratio"] == pytest.approx(twin["predicted_knee"] / twin["measured_knee"])
     assert twin["ok"] == (twin["knee_ok"] and twin["latency_ok"])
-    if twin["generator_limited_at"] is not None and twin["measured_break"] is None:
-        assert not twin["knee_ok"]  # inconclusive: the load generator fell behind first
-    else:
-        assert twin["knee_ok"] == (
-            twin["knee_ratio"] is not None and abs(twin["knee_ratio"] - 1) <= twin["knee_tolerance"]
-        )
+    assert twin["knee_ok"] == (
+        twin["knee_ratio"] is not None and abs(twin["knee_ratio"] - 1) <= twin["knee_tolerance"]
+    )
     for rate, measured, predicted, error in twin["latency_errors"]:
-        assert rate <= twin["measured_knee"]
+        assert rate <= twin["largest_held"]
         assert error == pytest.approx((predicted - measured) / measured)
     assert sum(m["lost"] for m in twin["measured"]) == 0
     assert (out / "twin.png").stat().st_size > 0
-    assert "knee: measured" in done.stdout
 
 
 def test_the_embedded_hub_is_the_scenario_with_its_overrides(tmp_path: Path) -> None:
