@@ -5,7 +5,16 @@ not measured is ``null`` where the model allows it (the CPU regression's residua
 readings); any other non-finite figure means the measurements gave none, and the calibration is
 refused naming it rather than written with a hole.
 
+A calibration given back (``twin --calibration``) is checked as data before it is included over
+a scenario: the TOML, with only ``[hub]`` and ``[network]``, and each figure `lienthong calibrate`
+writes present, of its type, finite and not negative. A scenario, its JSON record or a partial
+file would otherwise be included silently and judge a hub nobody measured.
+
     toml_text, json_text = calibration_texts(cal)
+    check_calibration_file(Path("out/calibration.toml"), flag="--calibration")
+
+LienthongError
+└── CalibrationFileError   a file given as a calibration is not one
 """
 
 from __future__ import annotations
@@ -13,14 +22,138 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lienthong.calibration import CalibrationError
+from lienthong.errors import MISSING, LienthongError, Problem
 
 if TYPE_CHECKING:
     from lienthong.calibration import Calibration
 
-__all__ = ["calibration_texts", "non_finite"]
+__all__ = ["CalibrationFileError", "calibration_texts", "check_calibration_file", "non_finite"]
+
+# The sections a calibration writes: the hub, and the client's link (the load generator's time).
+SECTIONS = ("hub", "network")
+# The figures `lienthong calibrate` writes (Calibration.to_toml) and what each must be: an
+# integer ≥ 1, a string, a number ≥ 0, or a number > 0.
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("hub.workers", "count"),
+    ("hub.discipline", "text"),
+    ("hub.send.receive_ms.mean", "non_negative"),
+    ("hub.send.parse_ms.per_kb", "non_negative"),
+    ("hub.commit.fsync_ms.mean", "non_negative"),
+    ("hub.commit.fsync_ms.cv", "non_negative"),
+    ("hub.commit.per_row_ms", "non_negative"),
+    ("hub.commit.per_kb_ms", "non_negative"),
+    ("hub.operations.list_ms.mean", "non_negative"),
+    ("hub.operations.fetch_ms.mean", "non_negative"),
+    ("hub.operations.fetch_ms.per_kb", "non_negative"),
+    ("hub.operations.ack_ms.mean", "non_negative"),
+    ("network.rtt_ms", "non_negative"),
+    ("network.bandwidth_mbps", "positive"),
+)
+_EXPECTED = {
+    "count": "expected an integer ≥ 1",
+    "text": "expected a string",
+    "non_negative": "expected a finite number ≥ 0",
+    "positive": "expected a finite number > 0",
+}
+_WRITTEN = "as `lienthong calibrate` writes it"
+
+
+class CalibrationFileError(LienthongError):
+    """A file given as a calibration is not one (the message names the file, the field, the
+    value and what was expected)."""
+
+
+def check_calibration_file(path: Path, *, flag: str = "--calibration") -> None:
+    """Raise CalibrationFileError unless ``path`` is a calibration as `lienthong calibrate`
+    writes it (see the module docstring): one line, the first problem found."""
+    label = f"{flag} {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CalibrationFileError(f"{label}: expected an existing file") from None
+    except IsADirectoryError:
+        raise CalibrationFileError(f"{label}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise CalibrationFileError(f"{label}: expected a readable file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CalibrationFileError(f"{label}: expected UTF-8 text (a TOML file)") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        if _is_json(text):
+            beside = path.with_suffix(".toml")
+            hint = f" (here: {beside})" if beside.is_file() else ""
+            raise CalibrationFileError(
+                f"{label}: is JSON: expected the calibration's TOML, which `lienthong "
+                f"calibrate` writes beside its JSON record{hint}"
+            ) from None
+        raise CalibrationFileError(
+            f"{label}: expected the TOML file `lienthong calibrate` writes: {exc}"
+        ) from None
+    problems = _problems(doc, label)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise CalibrationFileError(f"{problems[0]}{more}")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _problems(doc: dict[str, Any], label: str) -> list[Problem]:
+    expected = (
+        f"expected only [{'] and ['.join(SECTIONS)}] in a calibration ({_WRITTEN}), not a "
+        "scenario's sections or includes"
+    )
+    problems = [
+        # a section is named, not shown: a scenario's [traffic] says enough
+        Problem(label, f"[{key}]", MISSING, expected)
+        if isinstance(value, dict)
+        else Problem(label, key, value, expected)
+        for key, value in doc.items()
+        if key not in SECTIONS
+    ]
+    for dotted, kind in FIGURES:
+        where, value = _lookup(doc, dotted)
+        if where != dotted:  # a value where a table belongs
+            problems.append(Problem(label, where, value, f"expected a table ({_WRITTEN})"))
+        elif value is MISSING:
+            problems.append(Problem(label, dotted, MISSING, f"missing; {_EXPECTED[kind]}"))
+        elif not _fits(value, kind):
+            problems.append(Problem(label, dotted, value, f"{_EXPECTED[kind]} ({_WRITTEN})"))
+    return problems
+
+
+def _lookup(doc: dict[str, Any], dotted: str) -> tuple[str, object]:
+    """(the dotted key reached, its value): ``dotted`` and its value or MISSING, or a shorter
+    key whose value is not a table."""
+    node: object = doc
+    parts = dotted.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return ".".join(parts[:i]), node
+        node = node.get(part, MISSING)
+        if node is MISSING:
+            break
+    return dotted, node
+
+
+def _fits(value: object, kind: str) -> bool:
+    if kind == "count":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if kind == "text":
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    return value > 0 if kind == "positive" else value >= 0
 
 
 def non_finite(data: Any, where: str = "") -> list[str]:

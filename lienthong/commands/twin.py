@@ -130,6 +130,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
 def _twin(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from lienthong.calibration_file import check_calibration_file
     from lienthong.harness import writable_directory
     from lienthong.scenario import load_scenario
     from lienthong.twin import TwinRequest, run_twin
@@ -138,10 +139,10 @@ def _twin(args: argparse.Namespace) -> int:
     duration = _duration(args.step_duration)
     fractions = _fractions(args.fractions)
     _check_numbers(args)
+    if args.calibration is not None:
+        check_calibration_file(args.calibration, flag="--calibration")
     out = args.out or Path("out") / f"twin-{scenario.name}"
     writable_directory(out, "--out")
-    if args.calibration is not None and not args.calibration.is_file():
-        raise CalibrateArgumentError(f"--calibration {args.calibration}: expected an existing file")
     console = Console(stderr=True)
     calibration = args.calibration
     guess = 5.0
