@@ -30,8 +30,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import os
-import resource
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,6 +41,13 @@ import lienthong
 from lienthong.errors import LienthongError
 from lienthong.harness import LoadRequest, run_load
 from lienthong.paths import SCENARIOS_DIR
+from lienthong.readings import (
+    children_cpu_s,
+    metric,
+    process_state,
+    process_tree_cpu_s,
+    scrape_metrics,
+)
 
 __all__ = [
     "CALIBRATION_SCENARIO",
@@ -53,9 +58,8 @@ __all__ = [
     "StepResult",
     "calibrate",
     "fit",
+    "hub_cpu_s",
     "nnls",
-    "parse_metrics",
-    "process_tree_cpu_s",
 ]
 
 CALIBRATION_SCENARIO = SCENARIOS_DIR / "calibration.toml"
@@ -163,79 +167,19 @@ class StepResult:
 # -- reading the hub -------------------------------------------------------------------------
 
 
-def process_tree_cpu_s(pid: int) -> float | None:
-    """CPU seconds (user + system) of ``pid`` and every descendant; None where /proc is not."""
-    try:
-        ticks = os.sysconf("SC_CLK_TCK")
-    except (ValueError, OSError):
-        return None
-    total = 0.0
-    pending = [pid]
-    seen: set[int] = set()
-    while pending:
-        p = pending.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            stat = Path(f"/proc/{p}/stat").read_text()
-        except OSError:
-            if p == pid:
-                return None
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        for task in Path(f"/proc/{p}/task").glob("*/children"):
-            try:
-                pending.extend(int(c) for c in task.read_text().split())
-            except OSError:
-                continue
-    return total
-
-
-def parse_metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Prometheus text exposition → ``{(name, labels): value}`` (comments skipped)."""
-    out: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        head, _, value = line.rpartition(" ")
-        name, brace, rest = head.partition("{")
-        labels: list[tuple[str, str]] = []
-        if brace:
-            for part in rest.rstrip("}").split('",'):
-                if "=" in part:
-                    k, _, v = part.partition("=")
-                    labels.append((k.strip(), v.strip().strip('"')))
-        try:
-            out[(name, tuple(sorted(labels)))] = float(value)
-        except ValueError:
-            continue
-    return out
-
-
-def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
-    import httpx
-
-    try:
-        response = httpx.get(url.rstrip("/") + "/metrics", timeout=10.0)
-    except httpx.HTTPError:
-        return None
-    return parse_metrics(response.text) if response.status_code == 200 else None
-
-
-def _metric(
-    m: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
-) -> float:
-    return m.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def _children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 # -- measuring -------------------------------------------------------------------------------
+
+
+def hub_cpu_s(pid: int, step: Step) -> float:
+    """The CPU seconds of the hub's process tree so far; refuses a hub that has ended (its CPU
+    would otherwise go missing, and the fit quietly fall back to latencies)."""
+    cpu = process_tree_cpu_s(pid) if process_state(pid) not in (None, "Z", "X") else None
+    if cpu is None:
+        raise CalibrationError(
+            f"step {step.name!r}: the hub's process (--hub-pid {pid}) has ended; its CPU can no "
+            "longer be read: restart the hub and calibrate again"
+        )
+    return cpu
 
 
 def measure_step(
@@ -253,9 +197,9 @@ def measure_step(
 ) -> StepResult:
     """One step against the hub at ``url``; CPU read from ``hub_pid``'s process tree if given."""
     step_out = out / f"step-{step.name.replace(' ', '_').replace(',', '')}-{repeat}"
-    m0 = _scrape(url)
-    cpu0 = process_tree_cpu_s(hub_pid) if hub_pid else None
-    gen0 = _children_cpu_s()
+    m0 = scrape_metrics(url)
+    cpu0 = hub_cpu_s(hub_pid, step) if hub_pid else None
+    gen0 = children_cpu_s()
     t0 = time.monotonic()
     outcome = run_load(
         LoadRequest(
@@ -271,9 +215,9 @@ def measure_step(
         )
     )
     elapsed = time.monotonic() - t0
-    cpu1 = process_tree_cpu_s(hub_pid) if hub_pid else None
-    gen1 = _children_cpu_s()
-    m1 = _scrape(url)
+    cpu1 = hub_cpu_s(hub_pid, step) if hub_pid else None
+    gen1 = children_cpu_s()
+    m1 = scrape_metrics(url)
     ops = outcome.summary["operations"]
     bad = {op: s["count"] - s["ok"] for op, s in ops.items() if s["count"] != s["ok"]}
     if bad:
@@ -288,26 +232,26 @@ def measure_step(
     buckets: tuple[tuple[str, float], ...] = ()
     if m0 is not None and m1 is not None:
         for vxp in sorted(set(_VXP.values()) | {"countReceiveEdoc", "countReceiveStatus"}):
-            ds = _metric(m1, "vxp_request_seconds_sum", operation=vxp) - _metric(
+            ds = metric(m1, "vxp_request_seconds_sum", operation=vxp) - metric(
                 m0, "vxp_request_seconds_sum", operation=vxp
             )
-            dn = _metric(m1, "vxp_request_seconds_count", operation=vxp) - _metric(
+            dn = metric(m1, "vxp_request_seconds_count", operation=vxp) - metric(
                 m0, "vxp_request_seconds_count", operation=vxp
             )
             server[vxp] = (ds, dn)
         commits = (
-            _metric(m1, "vxp_commit_seconds_sum") - _metric(m0, "vxp_commit_seconds_sum"),
-            _metric(m1, "vxp_commit_seconds_count") - _metric(m0, "vxp_commit_seconds_count"),
-            _metric(m1, "vxp_committed_rows_total") - _metric(m0, "vxp_committed_rows_total"),
+            metric(m1, "vxp_commit_seconds_sum") - metric(m0, "vxp_commit_seconds_sum"),
+            metric(m1, "vxp_commit_seconds_count") - metric(m0, "vxp_commit_seconds_count"),
+            metric(m1, "vxp_committed_rows_total") - metric(m0, "vxp_committed_rows_total"),
         )
         if (_COMMIT_CPU, ()) in m1:
-            commit_cpu = _metric(m1, _COMMIT_CPU) - _metric(m0, _COMMIT_CPU)
+            commit_cpu = metric(m1, _COMMIT_CPU) - metric(m0, _COMMIT_CPU)
         worker = (
-            _metric(m1, "vxp_worker_seconds_sum") - _metric(m0, "vxp_worker_seconds_sum"),
-            _metric(m1, "vxp_worker_seconds_count") - _metric(m0, "vxp_worker_seconds_count"),
+            metric(m1, "vxp_worker_seconds_sum") - metric(m0, "vxp_worker_seconds_sum"),
+            metric(m1, "vxp_worker_seconds_count") - metric(m0, "vxp_worker_seconds_count"),
         )
         buckets = tuple(
-            (le, _metric(m1, _COMMIT_BUCKET, le=le) - _metric(m0, _COMMIT_BUCKET, le=le))
+            (le, metric(m1, _COMMIT_BUCKET, le=le) - metric(m0, _COMMIT_BUCKET, le=le))
             for (name, labels) in m1
             if name == _COMMIT_BUCKET
             for key, le in labels

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from lienthong.durations import parse_duration
 from lienthong.errors import LienthongError
+from lienthong.readings import process_state
 
 if TYPE_CHECKING:
     from lienthong.calibration import Calibration, StepResult
@@ -164,18 +165,10 @@ def check_hub_pid(pid: int) -> None:
     expected = "expected the pid of a running process on this machine (the hub's)"
     if pid < 1:
         raise CalibrateArgumentError(f"--hub-pid = {pid}: {expected}")
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        raise CalibrateArgumentError(f"--hub-pid = {pid}: no such process; {expected}") from None
-    except OSError as exc:
-        raise CalibrateArgumentError(
-            f"--hub-pid = {pid}: its CPU cannot be read ({exc.strerror}); {expected}"
-        ) from None
-    # state is the field after the command name, which is in parentheses and may hold any
-    # character; Z (zombie) and X (dead): it has exited, nothing of it will use the CPU
-    state = stat[stat.rindex(")") + 2 :].split(maxsplit=1)[0]
-    if state in ("Z", "X"):
+    state = process_state(pid)
+    if state is None:
+        raise CalibrateArgumentError(f"--hub-pid = {pid}: no such process; {expected}")
+    if state in ("Z", "X"):  # a zombie, or dead: it has exited and will never use the CPU
         raise CalibrateArgumentError(f"--hub-pid = {pid}: the process has exited; {expected}")
 
 

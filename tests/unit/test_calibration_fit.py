@@ -7,7 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lienthong.calibration import Step, StepResult, commit_cv, fit, nnls, parse_metrics
+from lienthong.calibration import Step, StepResult, commit_cv, fit, nnls
+from lienthong.readings import parse_metrics
 
 
 def test_nnls_matches_least_squares_when_unconstrained_and_clips_otherwise() -> None:

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from lienthong.calibration import DEFAULT_STEPS, CalibrationError, hub_cpu_s
 from lienthong.cli import main
 from lienthong.commands.calibrate import CalibrateArgumentError, check_hub_pid
 from lienthong.harness import HarnessError, check_reachable
 from lienthong.paths import SCENARIOS_DIR
+from lienthong.readings import process_state
 
 
 def _no_such_pid() -> int:
@@ -134,3 +136,28 @@ def test_a_target_that_never_answers_is_refused_after_the_short_timeout() -> Non
 def test_a_target_that_is_no_http_url_is_named(url: str) -> None:
     with pytest.raises(HarnessError, match=rf"^--target {re.escape(url)}: cannot reach it: "):
         check_reachable(url, "--target")
+
+
+def test_a_hub_that_ends_during_calibration_stops_it_naming_the_step() -> None:
+    # its CPU would otherwise be missing and the fit fall back to latencies without a word
+    step = DEFAULT_STEPS[0]
+    with subprocess.Popen(["sleep", "30"]) as hub:
+        assert hub_cpu_s(hub.pid, step) >= 0.0
+        hub.kill()
+        hub.wait()  # reaped: no such process any more
+    with pytest.raises(CalibrationError, match=rf"step {step.name!r}: the hub's process .* ended"):
+        hub_cpu_s(hub.pid, step)
+
+
+def test_a_hub_that_has_exited_but_is_not_reaped_counts_as_ended() -> None:
+    step = DEFAULT_STEPS[0]
+    child = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 10.0
+        while process_state(child.pid) != "Z":
+            assert time.monotonic() < deadline, "the child did not end"
+            time.sleep(0.01)
+        with pytest.raises(CalibrationError, match="has ended"):
+            hub_cpu_s(child.pid, step)
+    finally:
+        child.wait()
