@@ -4,8 +4,8 @@ Each subcommand lives in ``lienthong/commands/<name>.py`` with ``register(subpar
 imports (simpy, locust, uvicorn) happen inside the command that needs them, so ``--help`` is
 fast and nothing but ``load`` ever imports locust.
 
-Errors derived from ``LienthongError`` become one line per problem on stderr and exit code 2;
-anything else is a bug: its traceback, a line saying so and exit code 70, never 1 (a verdict).
+Errors derived from ``LienthongError`` become one line per problem on stderr and exit code 2
+(3 when a load run ended without a verdict: ``lienthong.harness.NoVerdictError``); anything else is a bug: its traceback, a line saying so and exit code 70, never 1 (a verdict).
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code: 0 ok, 1 a check failed, 2 bad input, 70 a bug
+    """Run the CLI; returns the exit code: 0 ok, 1 a check failed, 2 bad input, 3 a load run
+    ended without a verdict, 70 a bug
     (with its traceback), 74 an output could not be written, 130/141/143 interrupted, its
     reader gone (a closed pipe), terminated."""
     parser = build_parser()
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LienthongError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"lienthong: {line}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("lienthong: interrupted", file=sys.stderr)
         return 130

@@ -1,6 +1,7 @@
 """Errors of the shared scenario and agency model.
 
-LienthongError            anything the CLI reports as one line and exit code 2
+LienthongError            anything the CLI reports as one line and exit code 2 (or its
+                          ``exit_code``: lienthong.harness.NoVerdictError is 3)
 ├── DirectoryError        an agency directory file is unreadable or malformed
 └── ScenarioError         a scenario file (or a --set override) has problems;
                           ``problems`` holds one Problem per bad key
@@ -16,7 +17,10 @@ __all__ = ["DirectoryError", "LienthongError", "Problem", "ScenarioError"]
 
 
 class LienthongError(Exception):
-    """Base of the errors the CLI turns into one clear line and a non-zero exit."""
+    """Base of the errors the CLI turns into one clear line and a non-zero exit: 2 (bad input)
+    unless a subclass names another in ``exit_code``."""
+
+    exit_code: int = 2
 
 
 class DirectoryError(LienthongError):

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,9 +31,11 @@ from lienthong.paths import ROOT
 from lienthong.scenario import Scenario, load_scenario
 
 __all__ = [
+    "EXIT_NO_VERDICT",
     "HarnessError",
     "LoadOutcome",
     "LoadRequest",
+    "NoVerdictError",
     "check_reachable",
     "embedded_gateway",
     "run_load",
@@ -47,10 +50,18 @@ REACHABLE_TIMEOUT_S = 2.0
 # beyond duration + drain before Locust stops itself: the drain's last poll round and the
 # hub's counts may start just before the drain's deadline and take a while on a slow hub
 _LIMIT_MARGIN_S = 180.0
+EXIT_NO_VERDICT = 3  # as loadtest/_run.py: the run ended without a verdict
+_NO_VERDICT_MARK = "lienthong: no verdict: "  # how a Locust process says why (loadtest/_run.py)
 
 
 class HarnessError(LienthongError):
-    """The load test could not run (a process failed to start, or ended without a verdict)."""
+    """The load test could not run (bad input to the harness, or a process failed to start)."""
+
+
+class NoVerdictError(HarnessError):
+    """Locust ended without a verdict: one line with the reason and where its log is."""
+
+    exit_code = EXIT_NO_VERDICT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,7 +247,6 @@ def _run_locust(
         str(LOCUSTFILE),
         "--host",
         host,
-        "--skip-log-setup",
     ]
     users = [
         "--headless",
@@ -251,7 +261,9 @@ def _run_locust(
     reports = ["--csv", str(out / "locust"), "--html", str(out / "locust.html")]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     procs: list[subprocess.Popen[bytes]] = []
-    log = open(out / "locust.log", "wb")  # noqa: SIM115 - closed below, after every process ended
+    seen: list[str] = []  # what the harness itself saw go wrong, for the reason
+    log_path = out / "locust.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below, after every process ended
     try:
         if request.processes == 1:
             procs.append(_spawn([*base, *users, *reports, *ours], env, log, request.cpus_load))
@@ -284,11 +296,13 @@ def _run_locust(
                 procs.append(_spawn(worker, env, log, request.cpus_load))
         started = time.monotonic()
         while procs[0].poll() is None:
-            elapsed = time.monotonic() - started
+            now = time.monotonic()
+            elapsed = now - started
             if progress is not None:
                 progress(min(elapsed, duration), duration)
             if elapsed > limit + 30.0:
-                procs[0].kill()  # Locust overran its own time limit: stop it from outside
+                seen.append(f"Locust overran its own time limit ({limit:.0f} s) and was stopped")
+                procs[0].kill()  # stop it from outside
                 break
             time.sleep(0.25)
         code = _wait_all(procs)
@@ -298,19 +312,49 @@ def _run_locust(
                 p.kill()
                 p.wait()
         log.close()
-    if not summary_path.exists():
-        tail = (
-            (out / "locust.log")
-            .read_text(encoding="utf-8", errors="replace")
-            .strip()
-            .splitlines()[-8:]
-        )
-        raise HarnessError(
-            f"Locust ended (exit {code}) without a verdict; see {out / 'locust.log'}: "
-            + " | ".join(tail)
+    # 0 and 1 are Locust's verdicts (loadtest/_run.py); anything else, even beside a summary
+    # (written before the process failed), is none
+    if code not in (0, 1) or not summary_path.is_file():
+        raise NoVerdictError(
+            f"the load run ended without a verdict: {_why(log_path, code, seen)}; "
+            f"Locust's log: {log_path}"
         )
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     return LoadOutcome(0 if summary["ok"] else 1, summary, out, None)
+
+
+def _ended(returncode: int) -> str:
+    """How a process ended, in words: 'exited with code 3', 'was killed by SIGKILL'."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
+def _why(log_path: Path, code: int, seen: Sequence[str]) -> str:
+    """One line: what the Locust processes said (their ``no verdict`` line, else their last
+    ``lienthong:`` line, else the last line of their log), then what the harness saw."""
+    try:
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    lines = [line.strip() for line in lines if line.strip()]
+    said = [
+        line.removeprefix(_NO_VERDICT_MARK) for line in lines if line.startswith(_NO_VERDICT_MARK)
+    ]
+    ours = [line.removeprefix("lienthong: ") for line in lines if line.startswith("lienthong: ")]
+    if said:
+        reason = said[0]  # the first: later ones are its consequences
+    elif ours:
+        reason = ours[-1]
+    elif lines:
+        reason = f"Locust {_ended(code)}; its log ends: {lines[-1][:300]}"
+    else:
+        reason = f"Locust {_ended(code)} and wrote nothing to its log"
+    return "; ".join([reason, *seen])
 
 
 def _spawn(

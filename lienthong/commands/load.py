@@ -32,7 +32,9 @@ def register(sub: Any) -> None:
         "run",
         help="offer the scenario's load to a hub and judge it against the scenario's SLOs",
         description="Exit 0 when every SLO held and every accepted package reached its "
-        "recipients; 1 with one line per broken SLO; 2 for bad input.",
+        "recipients; 1 with one line per broken SLO; 2 for bad input; 3 when the run ended "
+        "without a verdict (a load-generator process failed, or a worker was lost): one line "
+        "says why and where Locust's log is, and what Locust wrote is kept in --out.",
     )
     add_scenario_arguments(run)
     where = run.add_mutually_exclusive_group(required=True)

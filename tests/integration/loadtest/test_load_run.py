@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -194,3 +196,61 @@ def test_sigterm_stops_the_embedded_gateway_and_locust_too(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _start(out: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), SMOKE, *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(path: Path, text: str, proc: subprocess.Popen[str]) -> None:
+    """Until ``path`` exists and holds ``text``, or the command ended."""
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if path.exists() and text in path.read_text(encoding="utf-8", errors="replace"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never in {path}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM first, so the command stops the gateway and Locust it started; then SIGKILL."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _playing(out: Path, proc: subprocess.Popen[str]) -> None:
+    """Until Locust's CSV (rewritten each second, flushed every few) shows requests made."""
+    _wait_for(out / "locust_stats.csv", "POST,", proc)
+
+
+def test_a_locust_process_killed_outright_still_gets_a_reason(tmp_path: Path) -> None:
+    proc = _start(tmp_path, "--embedded", "--duration", "30s", "--no-prediction")
+    try:
+        _playing(tmp_path, proc)
+        [locust] = [
+            pid
+            for pid in descendants(proc.pid)
+            if b"locust" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        ]
+        os.kill(locust, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=60.0)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 3, stderr
+    [line] = stderr.splitlines()
+    assert line.startswith(
+        "lienthong: the load run ended without a verdict: Locust was killed by SIGKILL; "
+        "its log ends: "
+    ), line
+    assert line.endswith(f"; Locust's log: {tmp_path / 'locust.log'}")
