@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import gevent
 import gevent.pool
@@ -32,11 +34,21 @@ from loadtest._wire import Reply, Wire
 
 __all__ = ["Assignment", "Driver"]
 
+_T = TypeVar("_T")
+
 _EDOC = {"servicetype": "eDoc", "messagetype": "edoc"}
 _STATUS = {"servicetype": "eDoc", "messagetype": "status"}
 _DRAIN_POLL_S = 1.0  # while draining, poll at least this often
 _QUIET_ROUNDS = 2  # empty poll rounds in a row, after the run, before the hub is asked
 _DRAIN_CONCURRENCY = 8  # polls in flight at once while draining
+
+
+class _Failed(Exception):
+    """Thrown into the run's greenlet when one of its own greenlets failed with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +92,33 @@ class Driver:
         self._decisions = {i: np.random.default_rng([seed, 7, i]) for i in self.mine}
         self._answered: set[tuple[str, str]] = set()
         self._cancelled_statuses = 0
+        self._main: gevent.Greenlet | None = None  # the greenlet playing the run
+        self._failed = False
 
     # -- the run -------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Play the whole run; returns after the drain (or its timeout)."""
+        """Play the whole run; returns after the drain (or its timeout). A failure in any of
+        its greenlets (a poll, a send, a delayed status) is raised here, at once: the run has
+        lost part of its load and cannot be judged."""
+        self._main = gevent.getcurrent()
+        pollers = gevent.pool.Group()
+        try:
+            self._run(pollers)
+        except _Failed as failed:
+            raise failed.error from None  # with its own traceback, from the greenlet it broke
+        finally:  # also when Locust stops the run: nothing of it may go on playing
+            pollers.kill(block=False)
+            self.pool.kill(block=False)
+            self.timers.kill(block=False)
+
+    def _run(self, pollers: gevent.pool.Group) -> None:
         self.log.planned += len(self.arrivals)
         gevent.sleep(max(0.0, self.t0 - time.time()))
         cpu0 = time.process_time()
-        pollers = gevent.pool.Group()
         if self.wall.polling.enabled:
             for i in self.mine:
-                pollers.spawn(self._poll_loop, i)
+                pollers.spawn(self._guarded, self._poll_loop, i)
         self._send_all()
         gevent.sleep(max(0.0, self.end - time.time()))
         self.log.cpu_s += time.process_time() - cpu0
@@ -100,8 +127,17 @@ class Driver:
         pollers.join(timeout=max(0.0, self.deadline - time.time()))
         self.pool.join(timeout=max(0.0, self.deadline - time.time()))
         self._drain()  # also without polling: the next run must find the hub empty
-        pollers.kill(block=False)
-        self.pool.kill(block=False)
+
+    def _guarded(self, work: Callable[..., _T], *args: Any) -> _T | None:
+        """Run ``work`` in a greenlet of the run; if it fails, the run's own greenlet fails
+        with the same exception (and its traceback) instead of the run going on without it."""
+        try:
+            return work(*args)
+        except Exception as exc:
+            if self._main is not None and not self._main.dead and not self._failed:
+                self._failed = True  # the first failure is the one raised; no second throw
+                self._main.kill(_Failed(exc), block=False)
+            return None
 
     def _drain(self) -> None:
         """Fetch what the hub still holds until it holds nothing for my agencies.
@@ -130,7 +166,7 @@ class Driver:
         """One poll of every list of my agencies (a few at a time); how many items were found."""
         group = gevent.pool.Pool(_DRAIN_CONCURRENCY)
         now = time.time()
-        jobs = [group.spawn(self._poll, i, now) for i in self.mine]
+        jobs = [group.spawn(self._guarded, self._poll, i, now) for i in self.mine]
         group.join()
         return sum(int(job.value or 0) for job in jobs)
 
@@ -140,7 +176,7 @@ class Driver:
         edoc = status = unknown = 0
         group = gevent.pool.Pool(_DRAIN_CONCURRENCY)
         asks = [
-            (kind, group.spawn(self._count, operation, i))
+            (kind, group.spawn(self._guarded, self._count, operation, i))
             for i in self.mine
             for operation, kind in (("countReceiveEdoc", "edoc"), ("countReceiveStatus", "status"))
         ]
@@ -167,7 +203,9 @@ class Driver:
             wait = due - time.time()
             if wait > 0:
                 gevent.sleep(wait)
-            self.pool.spawn(self._send_package, arrival, due)  # blocks while the pool is full
+            self.pool.spawn(
+                self._guarded, self._send_package, arrival, due
+            )  # waits while it is full
 
     def _send_package(self, a: Arrival, due: float) -> None:
         started = time.time()
@@ -301,7 +339,9 @@ class Driver:
             self._cancelled_statuses += len(codes)  # due after the run: in flight at its end
             return
         for code in codes:
-            self.timers.add(gevent.spawn_later(delay_s, self._send_status, i, package, code, due))
+            self.timers.add(
+                gevent.spawn_later(delay_s, self._guarded, self._send_status, i, package, code, due)
+            )
 
     def _send_status(self, i: int, package: Package, code: str, due: float) -> None:
         # Once it starts, a status is sent to the end: the hub may accept it at any moment, so

@@ -4,6 +4,12 @@ Local run: the one process plays every agency and judges. Distributed run: at te
 master assigns each worker its share of the agencies and a common start time; each worker plays
 its share and sends back its log and ledger; the master merges them, reconciles, judges, writes
 ``summary.json`` and ends the run with exit code 0 (every SLO held) or 1 (one broke).
+
+A run that cannot be judged ends at once with exit code 3 (``EXIT_NO_VERDICT``) and one line
+``lienthong: no verdict: <reason>`` on stderr, after any traceback: a failure while playing (in
+this process, or reported by a worker) or Locust stopping the run before it ended (its
+``--run-time`` limit, SIGTERM). Locust's own reports (CSV, HTML) are still written on the way
+out.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import math
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,7 @@ import lienthong
 from gateway import Credentials, CredentialsError
 from lienthong.durations import parse_duration
 from lienthong.errors import LienthongError
+from lienthong.paths import ROOT
 from lienthong.scenario import (
     Scenario,
     Topology,
@@ -42,11 +50,14 @@ from loadtest._reconcile import Ledger, reconcile
 from loadtest._verdict import judge
 from loadtest._wire import Wire
 
-__all__ = ["LoadRun", "add_arguments"]
+__all__ = ["EXIT_NO_VERDICT", "LoadRun", "add_arguments"]
 
-_ASSIGN = "lienthong_assign"
-_REPORT = "lienthong_report"
+EXIT_NO_VERDICT = 3  # the run ended without a verdict (as ``lienthong load run`` says it)
+_ASSIGN = "lienthong_assign"  # master → worker: its share and the common start time
+_REPORT = "lienthong_report"  # worker → master: its log and ledger, after its drain
+_FAILED = "lienthong_failed"  # worker → master: it could not play its share, and why
 _START_DELAY_S = 1.0  # between the assignment and the first scheduled request
+_ASSIGN_TIMEOUT_S = 60.0  # a worker's wait for its share after the test started
 
 
 def add_arguments(parser: Any) -> None:
@@ -210,17 +221,24 @@ class LoadRun:
         self.plan = plan
         self._assignment = gevent.event.AsyncResult()
         self._played = False
-        self._reports: list[tuple[RunLog, Ledger]] = []
+        self._running = False  # a test started here and has neither a verdict nor a failure yet
+        self._workers: dict[str, int] = {}  # master: each worker's client id → its share
+        self._reports: dict[str, tuple[RunLog, Ledger]] = {}  # by client id ("" when local)
         runner = environment.runner
         if isinstance(runner, WorkerRunner):
             runner.register_message(_ASSIGN, self._on_assign)
         elif isinstance(runner, MasterRunner):
             runner.register_message(_REPORT, self._on_report)
-        environment.events.test_start.add_listener(self._on_test_start)  # type: ignore[no-untyped-call]
+            runner.register_message(_FAILED, self._on_worker_failed)
+        events = environment.events
+        events.test_start.add_listener(self._on_test_start)  # type: ignore[no-untyped-call]
+        events.test_stop.add_listener(self._on_test_stop)  # type: ignore[no-untyped-call]
 
     # -- coordination ----------------------------------------------------------------------
 
     def _on_test_start(self, environment: Environment, **_: Any) -> None:
+        self._running = True
+        self._reports = {}
         runner = environment.runner
         if not isinstance(runner, MasterRunner):
             return
@@ -230,6 +248,7 @@ class LoadRun:
                 f"lienthong: {len(clients)} workers connected: expected --lt-processes = {self.plan.processes}",
                 file=sys.stderr,
             )
+        self._workers = {client_id: index for index, client_id in enumerate(clients)}
         t0 = time.time() + _START_DELAY_S + 1.0
         for index, client_id in enumerate(clients):
             runner.send_message(
@@ -243,22 +262,47 @@ class LoadRun:
         )
 
     def _on_report(self, environment: Environment, msg: Any, **_: Any) -> None:
-        self._reports.append(
-            (RunLog.from_json(msg.data["log"]), Ledger.from_json(msg.data["ledger"]))
+        if not self._running or msg.node_id not in self._workers:
+            return  # a report from an earlier test, or from a worker that joined later
+        self._reports[msg.node_id] = (
+            RunLog.from_json(msg.data["log"]),
+            Ledger.from_json(msg.data["ledger"]),
         )
-        if len(self._reports) == self.plan.processes:
+        if len(self._reports) == len(self._workers):
             self._finish()
+
+    def _on_worker_failed(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self.fail(f"{self._worker_name(msg.node_id)}: {msg.data['reason']}")
+
+    def _worker_name(self, client_id: str) -> str:
+        index = self._workers.get(client_id)
+        which = "?" if index is None else str(index + 1)
+        return f"worker {which} of {len(self._workers)} ({client_id})"
 
     # -- playing -----------------------------------------------------------------------------
 
     def play(self) -> None:
-        """Play this process's share (once per process, whatever the user count)."""
+        """Play this process's share (once per process, whatever the user count). Any failure
+        ends the run at once (``fail``): nothing else would end it before Locust's time limit."""
         if self._played:
             return
         self._played = True
+        try:
+            self._play()
+        except Exception as exc:  # whatever it is, the run cannot go on without this share
+            traceback.print_exception(exc)
+            self.fail(f"playing the arrival plan failed: {describe(exc)}")
+
+    def _play(self) -> None:
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
-            assignment = self._assignment.get(timeout=60.0)
+            try:
+                assignment = self._assignment.get(timeout=_ASSIGN_TIMEOUT_S)
+            except gevent.Timeout:
+                raise RuntimeError(
+                    f"no assignment from the master within {_ASSIGN_TIMEOUT_S:g} s"
+                ) from None
+            self._assignment = gevent.event.AsyncResult()  # the next test gets its own
         else:
             assignment = Assignment(0, 1, time.time() + _START_DELAY_S)
         log, ledger = RunLog(), Ledger()
@@ -285,29 +329,98 @@ class LoadRun:
         if isinstance(runner, WorkerRunner):
             runner.send_message(_REPORT, {"log": log.to_json(), "ledger": ledger.to_json()})
         else:
-            self._reports.append((log, ledger))
+            self._reports[""] = (log, ledger)
             self._finish()
 
     # -- the end -------------------------------------------------------------------------
 
     def _finish(self) -> None:
-        log, ledger = RunLog(), Ledger()
-        for part_log, part_ledger in self._reports:
-            log.merge(part_log)
-            ledger += part_ledger
-        summary = summarise(self.plan, log, ledger)
-        if self.plan.out is not None:
-            self.plan.out.mkdir(parents=True, exist_ok=True)
-            (self.plan.out / "summary.json").write_text(
-                json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8"
-            )
+        if not self._running:
+            return
+        try:
+            summary = self._judge()
+        except Exception as exc:  # a verdict that cannot be written is no verdict
+            traceback.print_exception(exc)
+            self.fail(f"judging the run failed: {describe(exc)}")
+            return
+        self._running = False
         for verdict in summary["verdicts"]:
             if not verdict["ok"]:
                 print(f"lienthong: SLO broken: {verdict['message']}", file=sys.stderr)
         self.environment.process_exit_code = 0 if summary["ok"] else 1
+        self._end_test(delay_s=0.5)
+
+    def _judge(self) -> dict[str, Any]:
+        log, ledger = RunLog(), Ledger()
+        for part_log, part_ledger in self._reports.values():
+            log.merge(part_log)
+            ledger += part_ledger
+        summary = summarise(self.plan, log, ledger)
+        if self.plan.out is not None:
+            path = self.plan.out / "summary.json"
+            try:
+                self.plan.out.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+            except OSError as exc:  # named: a full disk says nothing of which file it refused
+                raise OSError(exc.errno, f"{path}: {exc.strerror}") from exc
+        return summary
+
+    def fail(self, reason: str) -> None:
+        """End the run now without a verdict: one line saying why, exit code 3. A worker tells
+        the master, which ends the run for every process."""
+        if not self._running:
+            return  # already judged or failed: the first reason is the one that counts
+        self._running = False
+        self.environment.process_exit_code = EXIT_NO_VERDICT
+        sys.stderr.write(f"lienthong: no verdict: {reason}\n")
+        sys.stderr.flush()
         runner = self.environment.runner
-        if runner is not None:
-            gevent.spawn_later(0.5, runner.quit)
+        if isinstance(runner, WorkerRunner):
+            runner.send_message(_FAILED, {"reason": reason})
+        else:
+            self._end_test(delay_s=0.0)
+
+    def _end_test(self, *, delay_s: float) -> None:
+        """Quit Locust (headless), or stop the test and keep the web UI for another Start;
+        from a greenlet of its own, as this may run in the user's greenlet it stops."""
+        runner = self.environment.runner
+        if runner is None:
+            return
+        gevent.spawn_later(delay_s, runner.quit if self.environment.web_ui is None else runner.stop)
+
+    def _on_test_stop(self, environment: Environment, **_: Any) -> None:
+        self._played = False  # a later Start (web UI) plays again
+        if not self._running:
+            return
+        self._running = False
+        if isinstance(environment.runner, WorkerRunner):
+            return  # the master stopped the test; it says why
+        environment.process_exit_code = EXIT_NO_VERDICT
+        sys.stderr.write(
+            "lienthong: no verdict: Locust stopped the run before it ended (its --run-time "
+            "limit, SIGTERM, Ctrl-C or Stop; see its log)\n"
+        )
+        sys.stderr.flush()
+
+
+def describe(exc: BaseException) -> str:
+    """``Kind: message (file:line in function)``, at the innermost frame of this project's code
+    (or the innermost at all); the message's first line only, at most 200 characters."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if _is_ours(f.filename)] or frames
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    out = type(exc).__name__ + (f": {text}" if text else "")
+    if ours:
+        frame = ours[-1]
+        path = Path(frame.filename)
+        shown = path.relative_to(ROOT) if _is_ours(frame.filename) else path.name
+        out += f" ({shown}:{frame.lineno} in {frame.name})"
+    return out
+
+
+def _is_ours(filename: str) -> bool:
+    path = Path(filename)
+    return path.is_relative_to(ROOT) and ".venv" not in path.parts
 
 
 def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:

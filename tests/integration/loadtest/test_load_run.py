@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -232,6 +233,37 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 def _playing(out: Path, proc: subprocess.Popen[str]) -> None:
     """Until Locust's CSV (rewritten each second, flushed every few) shows requests made."""
     _wait_for(out / "locust_stats.csv", "POST,", proc)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_failure_in_the_locust_process_ends_the_run_at_once_naming_it(tmp_path: Path) -> None:
+    # The disk fills up as the verdict is written (summary.json leads to /dev/full): the Locust
+    # process must stop at once, not idle until its --run-time limit (minutes away), and the
+    # command must say what failed and where the log is, in one line, keeping Locust's reports.
+    proc = _start(tmp_path, "--embedded", "--duration", "4s", "--no-prediction")
+    try:
+        _wait_for(tmp_path / "locust.log", "", proc)  # it exists: the old summary is gone
+        (tmp_path / "summary.json").symlink_to("/dev/full")
+        _, stderr = proc.communicate(timeout=120.0)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 3, stderr
+    [line] = stderr.splitlines()  # one line, no traceback
+    assert re.fullmatch(
+        re.escape(
+            "lienthong: the load run ended without a verdict: judging the run failed: OSError: "
+            f"[Errno 28] {tmp_path / 'summary.json'}: No space left on device (loadtest/_run.py:"
+        )
+        + r"\d+ in _judge\); "
+        + re.escape(f"Locust's log: {tmp_path / 'locust.log'}"),
+        line,
+    ), line
+    log = (tmp_path / "locust.log").read_text(encoding="utf-8")
+    assert "Traceback" in log  # the details are in the log, not on the terminal
+    assert "--run-time limit reached" not in log
+    rows = (tmp_path / "locust_stats.csv").read_text(encoding="utf-8")
+    assert "POST,send," in rows  # what Locust measured is kept
+    assert (tmp_path / "locust.html").stat().st_size > 0
 
 
 def test_a_locust_process_killed_outright_still_gets_a_reason(tmp_path: Path) -> None:
