@@ -50,6 +50,9 @@ REACHABLE_TIMEOUT_S = 2.0
 # beyond duration + drain before Locust stops itself: the drain's last poll round and the
 # hub's counts may start just before the drain's deadline and take a while on a slow hub
 _LIMIT_MARGIN_S = 180.0
+# After a worker process ended, how long the master may take to notice (Locust marks a worker
+# missing after about 4 s without a heartbeat) and end the run before it is stopped from outside
+_LOST_WORKER_GRACE_S = 30.0
 EXIT_NO_VERDICT = 3  # as loadtest/_run.py: the run ended without a verdict
 _NO_VERDICT_MARK = "lienthong: no verdict: "  # how a Locust process says why (loadtest/_run.py)
 
@@ -295,6 +298,7 @@ def _run_locust(
                 ]
                 procs.append(_spawn(worker, env, log, request.cpus_load))
         started = time.monotonic()
+        lost_at: float | None = None
         while procs[0].poll() is None:
             now = time.monotonic()
             elapsed = now - started
@@ -304,6 +308,17 @@ def _run_locust(
                 seen.append(f"Locust overran its own time limit ({limit:.0f} s) and was stopped")
                 procs[0].kill()  # stop it from outside
                 break
+            for worker_proc in procs[1:]:
+                if worker_proc.poll() is not None and lost_at is None:
+                    lost_at = now
+                    seen.append(
+                        f"worker process {worker_proc.pid} {_ended(worker_proc.returncode)} "
+                        "while the master ran"
+                    )
+            if lost_at is not None and now - lost_at > _LOST_WORKER_GRACE_S:
+                seen.append(f"the master had not ended {_LOST_WORKER_GRACE_S:.0f} s later")
+                procs[0].terminate()  # Locust still writes its reports on SIGTERM
+                lost_at = None
             time.sleep(0.25)
         code = _wait_all(procs)
     finally:

@@ -7,9 +7,9 @@ its share and sends back its log and ledger; the master merges them, reconciles,
 
 A run that cannot be judged ends at once with exit code 3 (``EXIT_NO_VERDICT``) and one line
 ``lienthong: no verdict: <reason>`` on stderr, after any traceback: a failure while playing (in
-this process, or reported by a worker) or Locust stopping the run before it ended (its
-``--run-time`` limit, SIGTERM). Locust's own reports (CSV, HTML) are still written on the way
-out.
+this process, or reported by a worker), a worker lost (no heartbeat, or gone before reporting),
+or Locust stopping the run before it ended (its ``--run-time`` limit, SIGTERM). Locust's own
+reports (CSV, HTML) are still written on the way out.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import os
+import socket
 import sys
 import time
 import traceback
@@ -29,7 +30,13 @@ import gevent
 import gevent.event
 from locust import __version__ as locust_version
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import (
+    HEARTBEAT_INTERVAL,
+    HEARTBEAT_LIVENESS,
+    STATE_MISSING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 import lienthong
 from gateway import Credentials, CredentialsError
@@ -56,8 +63,10 @@ EXIT_NO_VERDICT = 3  # the run ended without a verdict (as ``lienthong load run`
 _ASSIGN = "lienthong_assign"  # master → worker: its share and the common start time
 _REPORT = "lienthong_report"  # worker → master: its log and ledger, after its drain
 _FAILED = "lienthong_failed"  # worker → master: it could not play its share, and why
+_HELLO = "lienthong_hello"  # worker → master, once connected: its process id and host
 _START_DELAY_S = 1.0  # between the assignment and the first scheduled request
 _ASSIGN_TIMEOUT_S = 60.0  # a worker's wait for its share after the test started
+_WATCH_INTERVAL_S = 1.0  # how often the master checks that every worker is still there
 
 
 def add_arguments(parser: Any) -> None:
@@ -224,10 +233,14 @@ class LoadRun:
         self._running = False  # a test started here and has neither a verdict nor a failure yet
         self._workers: dict[str, int] = {}  # master: each worker's client id → its share
         self._reports: dict[str, tuple[RunLog, Ledger]] = {}  # by client id ("" when local)
+        self._processes: dict[str, str] = {}  # master: client id → "pid N on HOST"
         runner = environment.runner
         if isinstance(runner, WorkerRunner):
             runner.register_message(_ASSIGN, self._on_assign)
+            # so the master can name a lost worker as the people who started it see it
+            runner.send_message(_HELLO, {"pid": os.getpid(), "host": socket.gethostname()})
         elif isinstance(runner, MasterRunner):
+            runner.register_message(_HELLO, self._on_hello)
             runner.register_message(_REPORT, self._on_report)
             runner.register_message(_FAILED, self._on_worker_failed)
         events = environment.events
@@ -255,6 +268,7 @@ class LoadRun:
                 _ASSIGN, {"index": index, "count": len(clients), "t0_s": t0}, client_id
             )
         self.plan = dataclasses.replace(self.plan, processes=len(clients))
+        gevent.spawn(self._watch_workers)
 
     def _on_assign(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._assignment.set(
@@ -271,13 +285,42 @@ class LoadRun:
         if len(self._reports) == len(self._workers):
             self._finish()
 
+    def _on_hello(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self._processes[msg.node_id] = f"pid {int(msg.data['pid'])} on {msg.data['host']}"
+
     def _on_worker_failed(self, environment: Environment, msg: Any, **_: Any) -> None:
         self.fail(f"{self._worker_name(msg.node_id)}: {msg.data['reason']}")
 
     def _worker_name(self, client_id: str) -> str:
         index = self._workers.get(client_id)
         which = "?" if index is None else str(index + 1)
-        return f"worker {which} of {len(self._workers)} ({client_id})"
+        return (
+            f"worker {which} of {len(self._workers)} ({self._processes.get(client_id, client_id)})"
+        )
+
+    def _watch_workers(self) -> None:
+        """Master: end the run as soon as a worker that has not reported is gone (Locust marks
+        a worker missing after HEARTBEAT_LIVENESS heartbeats it did not send, and forgets one
+        that quit); its share would never be played to the end."""
+        runner = self.environment.runner
+        assert isinstance(runner, MasterRunner)
+        while self._running:
+            gevent.sleep(_WATCH_INTERVAL_S)
+            for client_id in self._workers:
+                if not self._running or client_id in self._reports:
+                    continue
+                node = runner.clients.get(client_id)
+                if node is None:
+                    why = "it quit before sending its results"
+                elif node.state == STATE_MISSING:
+                    why = (
+                        f"no heartbeat for {HEARTBEAT_LIVENESS * HEARTBEAT_INTERVAL} s "
+                        "(its process ended, hung or lost the connection)"
+                    )
+                else:
+                    continue
+                self.fail(f"{self._worker_name(client_id)} lost: {why}")
+                return
 
     # -- playing -----------------------------------------------------------------------------
 

@@ -266,6 +266,38 @@ def test_a_failure_in_the_locust_process_ends_the_run_at_once_naming_it(tmp_path
     assert (tmp_path / "locust.html").stat().st_size > 0
 
 
+def test_a_lost_worker_ends_a_distributed_run_at_once_naming_it(tmp_path: Path) -> None:
+    proc = _start(
+        tmp_path, "--embedded", "--duration", "40s", "--processes", "2", "--no-prediction"
+    )
+    try:
+        _playing(tmp_path, proc)
+        workers = [
+            pid
+            for pid in descendants(proc.pid)
+            if "--worker" in Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        ]
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        killed = time.monotonic()
+        _, stderr = proc.communicate(timeout=120.0)
+        took_s = time.monotonic() - killed
+    finally:
+        _stop(proc)
+    assert proc.returncode == 3, stderr
+    [line] = stderr.splitlines()
+    assert line.startswith("lienthong: the load run ended without a verdict: worker "), line
+    assert f"(pid {workers[0]} on " in line  # the master names the worker it lost
+    assert "lost: no heartbeat for 3 s" in line
+    assert f"worker process {workers[0]} was killed by SIGKILL while the master ran" in line
+    assert line.endswith(f"; Locust's log: {tmp_path / 'locust.log'}")
+    # It stopped: the 40 s of load it was asked for were not played out (nor Locust's limit).
+    assert took_s < 40.0
+    assert (tmp_path / "locust_stats.csv").stat().st_size > 0
+    left = [c for c in workers[1:] if Path(f"/proc/{c}").exists()]
+    assert not left, f"the other worker still runs: {left}"
+
+
 def test_a_locust_process_killed_outright_still_gets_a_reason(tmp_path: Path) -> None:
     proc = _start(tmp_path, "--embedded", "--duration", "30s", "--no-prediction")
     try:
