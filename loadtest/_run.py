@@ -37,6 +37,7 @@ from locust.runners import (
     MasterRunner,
     WorkerRunner,
 )
+from locust.stats import CSV_STATS_INTERVAL_SEC
 
 import lienthong
 from gateway import Credentials, CredentialsError
@@ -246,6 +247,7 @@ class LoadRun:
         events = environment.events
         events.test_start.add_listener(self._on_test_start)  # type: ignore[no-untyped-call]
         events.test_stop.add_listener(self._on_test_stop)  # type: ignore[no-untyped-call]
+        events.quitting.add_listener(self._on_quitting)  # type: ignore[no-untyped-call]
 
     # -- coordination ----------------------------------------------------------------------
 
@@ -370,6 +372,9 @@ class LoadRun:
             drain_timeout_s=self.plan.drain_timeout_s,
         ).run()
         if isinstance(runner, WorkerRunner):
+            # Locust's statistics of this share first (its periodic report may be 3 s away):
+            # the master's CSV and HTML reports then hold every request, the drain's included.
+            runner._send_stats()
             runner.send_message(_REPORT, {"log": log.to_json(), "ledger": ledger.to_json()})
         else:
             self._reports[""] = (log, ledger)
@@ -444,6 +449,16 @@ class LoadRun:
             "limit, SIGTERM, Ctrl-C or Stop; see its log)\n"
         )
         sys.stderr.flush()
+
+    def _on_quitting(self, environment: Environment, **_: Any) -> None:
+        # Locust's CSV writer rewrites its files once a second and only flushes them on the way
+        # out: give it one more pass, so the CSV holds the requests of the run's last second
+        # (the drain's final counts) as summary.json does.
+        options = environment.parsed_options
+        if getattr(options, "csv_prefix", None) and not isinstance(
+            environment.runner, WorkerRunner
+        ):
+            gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.25)
 
 
 def describe(exc: BaseException) -> str:

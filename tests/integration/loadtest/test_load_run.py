@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -38,6 +39,18 @@ def _load(
     return done, summary
 
 
+def _assert_csv_holds_every_request(out: Path, summary: dict[str, Any]) -> None:
+    """Locust's CSV of requests counts what summary.json counts, the drain's last calls too."""
+    with (out / "locust_stats.csv").open(encoding="utf-8", newline="") as f:
+        rows = {row["Name"]: row for row in csv.DictReader(f) if row["Name"] != "Aggregated"}
+    assert {name: int(row["Request Count"]) for name, row in rows.items()} == {
+        op: s["count"] for op, s in summary["operations"].items()
+    }
+    assert {name: int(row["Failure Count"]) for name, row in rows.items()} == {
+        op: s["refused"] + s["failed"] for op, s in summary["operations"].items()
+    }
+
+
 def test_smoke_embedded_run_passes_with_every_package_reconciled(tmp_path: Path) -> None:
     done, summary = _load(tmp_path, SMOKE, "--embedded", "--duration", "12s")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -50,6 +63,7 @@ def test_smoke_embedded_run_passes_with_every_package_reconciled(tmp_path: Path)
     assert summary["operations"]["send"]["ok"] == summary["offered"]["planned"]
     for name in ("locust_stats.csv", "locust.html", "load.png", "summary.json"):
         assert (tmp_path / name).stat().st_size > 0, name
+    _assert_csv_holds_every_request(tmp_path, summary)
     # The simulation's prediction is beside the measurement, for every operation measured.
     # (drain.* are the harness's own calls after the run: reported, not predicted or judged.)
     scenario_ops = {op for op in summary["operations"] if not op.startswith("drain.")}
@@ -134,6 +148,7 @@ def test_distributed_run_gives_one_aggregated_verdict(tmp_path: Path) -> None:
     r = summary["reconciliation"]
     assert r["expected_deliveries"] > 0
     assert r["delivered"] == r["expected_deliveries"]
+    _assert_csv_holds_every_request(tmp_path, summary)
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
