@@ -13,6 +13,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lienthong.scenario import OPERATIONS, scenario_from_dict
@@ -76,8 +77,8 @@ def _ms(value: float | None) -> str:
 
 
 def print_summary(summary: dict[str, Any], out: Path, console: Console | None = None) -> None:
-    """The human summary: offered load, per-operation latency (measured beside predicted),
-    reconciliation and one line per SLO."""
+    """The human summary: offered load, per-operation latency (measured beside predicted), why
+    requests were refused or failed, reconciliation and one line per SLO."""
     console = console or Console()
     p, offered = summary["parameters"], summary["offered"]
     pace = f"{p['rate_per_s']:g} packages/s" if p["rate_per_s"] else f"×{p['speedup']:g}"
@@ -106,6 +107,19 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
             _ms(s["p99_ms"]),
         )
     console.print(table)
+    reasons = [
+        (op, n, reason)
+        for op, s in summary["operations"].items()
+        for reason, n in s.get("reasons", {}).items()
+    ]
+    if reasons:
+        why = Table(title="refused and failed requests, by reason", box=box.SIMPLE_HEAD)
+        why.add_column("operation", no_wrap=True)
+        why.add_column("requests", justify="right", no_wrap=True)
+        why.add_column("reason")
+        for op, n, reason in reasons:
+            why.add_row(op, str(n), escape(reason))
+        console.print(why)
     if "prediction" in summary:
         pr = summary["prediction"]
         side = Table(

@@ -26,7 +26,7 @@ import numpy as np
 
 from edxml import EnvelopeError, Package, StatusMessage, parse
 from lienthong.scenario import Scenario
-from loadtest._log import FAILED, OK, RunLog
+from loadtest._log import OK, RunLog
 from loadtest._packages import PackageFactory, status_key
 from loadtest._plan import Arrival, plan_arrivals, senders_of
 from loadtest._reconcile import Ledger
@@ -304,8 +304,10 @@ class Driver:
             return parse(reply.edxml())
         except (EnvelopeError, ValueError) as exc:
             # Answered, but not a readable package: the fetch just logged (no greenlet switch
-            # since) becomes a failure, and the reason is kept.
-            self.log.op("fetch").outcome[-1] = FAILED
+            # since; "drain.fetch" while draining) becomes a failure, and the reason is kept.
+            self.log.op(self.wire.prefix + "fetch").fail_last(
+                f"not a readable package: {type(exc).__name__}"
+            )
             self.log.corrupt.append(str(exc)[:200])
             return None
 

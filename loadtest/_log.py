@@ -15,12 +15,28 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["FAILED", "OK", "REFUSED", "OperationLog", "Outcome", "RunLog"]
+__all__ = [
+    "FAILED",
+    "MAX_REASONS",
+    "OK",
+    "OTHER_REASONS",
+    "REFUSED",
+    "OperationLog",
+    "Outcome",
+    "RunLog",
+]
 
 Outcome = Literal[0, 1, 2]
 OK: Outcome = 0  # the hub answered OK
 REFUSED: Outcome = 1  # 429 or 503: the hub protected itself
 FAILED: Outcome = 2  # anything else: an error answer, a timeout, a broken connection
+
+# Why requests were refused or failed, counted per operation: the first MAX_REASONS distinct
+# reasons each, the rest together (a hub naming each document in its errors must not grow the
+# summary without bound); a reason is cut to REASON_CHARS.
+MAX_REASONS = 10
+OTHER_REASONS = "(other reasons)"
+REASON_CHARS = 160
 
 
 @dataclass
@@ -30,12 +46,36 @@ class OperationLog:
     outcome: list[int] = field(default_factory=list)
     late: int = 0  # started later than the run's late threshold after its schedule
     kb: float = 0.0  # request and answer bodies of the answered calls, kB (1 kB = 1000 bytes)
+    reasons: dict[str, int] = field(default_factory=dict)  # refused or failed: why → how many
 
-    def add(self, scheduled_s: float, latency_ms: float, outcome: Outcome, kb: float = 0.0) -> None:
+    def add(
+        self,
+        scheduled_s: float,
+        latency_ms: float,
+        outcome: Outcome,
+        kb: float = 0.0,
+        *,
+        reason: str = "",
+    ) -> None:
+        """One request; ``reason`` says why, when it was refused or failed."""
         self.scheduled_s.append(scheduled_s)
         self.latency_ms.append(latency_ms)
         self.outcome.append(outcome)
         self.kb += kb
+        if outcome != OK:
+            self.count_reason(reason or "unknown", 1)
+
+    def fail_last(self, reason: str) -> None:
+        """The last request, answered OK, turned out unusable (an unreadable package)."""
+        if self.outcome and self.outcome[-1] == OK:
+            self.outcome[-1] = FAILED
+            self.count_reason(reason, 1)
+
+    def count_reason(self, reason: str, n: int) -> None:
+        reason = " ".join(reason.split())[:REASON_CHARS]  # one line, bounded
+        if reason not in self.reasons and len(self.reasons) >= MAX_REASONS:
+            reason = OTHER_REASONS
+        self.reasons[reason] = self.reasons.get(reason, 0) + n
 
     def merge(self, other: OperationLog) -> None:
         self.scheduled_s += other.scheduled_s
@@ -43,6 +83,8 @@ class OperationLog:
         self.outcome += other.outcome
         self.late += other.late
         self.kb += other.kb
+        for reason, n in other.reasons.items():
+            self.count_reason(reason, n)
 
     def summary(self) -> dict[str, Any]:
         outcome = np.asarray(self.outcome, dtype=np.int8)
@@ -60,6 +102,10 @@ class OperationLog:
             "p95_ms": _pct(ok, 95),
             "p99_ms": _pct(ok, 99),
             "max_ms": _stat(ok, np.max),
+            # most frequent first; "(other reasons)" last
+            "reasons": dict(
+                sorted(self.reasons.items(), key=lambda kv: (kv[0] == OTHER_REASONS, -kv[1]))
+            ),
         }
 
 
@@ -108,6 +154,7 @@ class RunLog:
                     "outcome": log.outcome,
                     "late": log.late,
                     "kb": log.kb,
+                    "reasons": log.reasons,
                 }
                 for name, log in self.operations.items()
             },
@@ -136,6 +183,7 @@ class RunLog:
                 list(d["outcome"]),
                 int(d["late"]),
                 float(d["kb"]),
+                {str(k): int(v) for k, v in d["reasons"].items()},
             )
         return run
 

@@ -120,26 +120,32 @@ class Wire:
             outcome: Outcome
             if status in _REFUSED_STATUSES:
                 outcome = REFUSED
-                response.failure(f"refused: HTTP {status}")
+                reason = f"refused: HTTP {status}"
             elif status == 0:
                 outcome = FAILED
-                response.failure(f"no answer: {type(response.error).__name__}")
+                error = response.error
+                detail = f": {error}" if error is not None and str(error) else ""
+                reason = f"no answer: {type(error).__name__}{detail}"
             else:
                 try:
                     answer = decode_answer(response.content or b"")
                 except ValueError as exc:
                     outcome = FAILED
-                    response.failure(f"HTTP {status}: {exc}")
+                    reason = f"HTTP {status}: {exc}"
                 else:
                     if answer.ok:
                         outcome = OK
-                        response.success()
+                        reason = ""
                     else:
                         outcome = FAILED
                         business = 400 <= status < 500
-                        response.failure(
+                        reason = (
                             f"HTTP {status}, ErrorCode {answer.error_code}: {answer.error_desc}"
                         )
+            if outcome == OK:
+                response.success()
+            else:
+                response.failure(reason)
         kb = (len(body or b"") + len(response.content or b"")) / 1000.0 if status else 0.0
-        self._log.op(op).add(scheduled_s - self._t0_s, latency_ms, outcome, kb)
+        self._log.op(op).add(scheduled_s - self._t0_s, latency_ms, outcome, kb, reason=reason)
         return Reply(outcome, answer, status, latency_ms, business)

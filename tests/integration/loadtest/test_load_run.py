@@ -131,6 +131,10 @@ def test_a_limited_gateway_far_beyond_capacity_fails_for_the_right_reasons(tmp_p
     send = summary["operations"]["send"]
     assert send["refused"] > 0
     assert send["failed"] == 0  # refused, never errors or timeouts
+    # why, counted per operation in summary.json and printed
+    assert send["reasons"] == {"refused: HTTP 503": send["refused"]}
+    assert "refused and failed requests, by reason" in done.stdout
+    assert re.search(rf"send +{send['refused']} +refused: HTTP 503", done.stdout), done.stdout
     assert summary["operations"]["list"]["failed"] == 0  # polls still served
     offered = summary["offered"]
     assert offered["issued"] == offered["planned"]
