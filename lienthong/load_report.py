@@ -164,9 +164,20 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
         f"recipients, {r['statuses_delivered']} of {r['statuses_expected']} statuses back at their senders"
     )
     for verdict in summary["verdicts"]:
-        mark = "[green]✓[/green]" if verdict["ok"] else "[red]✗[/red]"
-        console.print(f"{mark} {verdict['message']}")
-    verdict = "[green]all SLOs held[/green]" if summary["ok"] else "[red]SLO broken[/red]"
+        if verdict["ok"]:
+            mark = "[green]✓[/green]"
+        elif verdict.get("judged", True):
+            mark = "[red]✗[/red]"
+        else:
+            mark = "[yellow]?[/yellow]"  # could not be checked: never a ✓
+        console.print(f"{mark} {escape(verdict['message'])}")
+    broken = [v for v in summary["verdicts"] if not v["ok"] and v.get("judged", True)]
+    if summary["ok"]:
+        verdict = "[green]all SLOs held[/green]"
+    elif broken:
+        verdict = "[red]SLO broken[/red]"
+    else:
+        verdict = "[yellow]not every check could be made[/yellow]"
     console.print(
         f"{verdict}; outputs in {out} (summary.json, locust_stats.csv, locust.html, load.png)"
     )

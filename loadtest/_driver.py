@@ -41,6 +41,7 @@ _STATUS = {"servicetype": "eDoc", "messagetype": "status"}
 _DRAIN_POLL_S = 1.0  # while draining, poll at least this often
 _QUIET_ROUNDS = 2  # empty poll rounds in a row, after the run, before the hub is asked
 _DRAIN_CONCURRENCY = 8  # polls in flight at once while draining
+_COUNT_TRIES = 3  # rounds of the hub's counts, not all read, before the drain gives up
 
 
 class _Failed(Exception):
@@ -148,6 +149,7 @@ class Driver:
         """
         step = min(self.wall.polling.interval_s, _DRAIN_POLL_S)
         self.wire.prefix = "drain."  # the drain is the harness's check, not offered load
+        unread = 0  # rounds of counts not all read
         while True:
             quiet = 0
             while quiet < _QUIET_ROUNDS and time.time() < self.deadline:
@@ -156,10 +158,15 @@ class Driver:
                 gevent.sleep(step)
             gevent.sleep(step)  # the last statuses of other processes' recipients
             edoc, status, unknown = self._counts()
-            if edoc + status == 0 or time.time() >= self.deadline:
+            if unknown:
+                unread += 1
+            # an unread count may hide anything: ask again, a few times, before giving up
+            empty = edoc + status == 0 and (unknown == 0 or unread >= _COUNT_TRIES)
+            if empty or time.time() >= self.deadline:
                 self.ledger.waiting_deliveries += edoc
                 self.ledger.waiting_statuses += status
                 self.ledger.unknown_waiting += unknown
+                self.ledger.counts_asked += 2 * len(self.mine)
                 return
 
     def _poll_round(self) -> int:

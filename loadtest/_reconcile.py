@@ -41,7 +41,8 @@ class Ledger:
     # what the hub still listed for the agencies after the drain: queued, not lost
     waiting_deliveries: int = 0
     waiting_statuses: int = 0
-    unknown_waiting: int = 0  # agencies whose count could not be read
+    unknown_waiting: int = 0  # counts (an agency's deliveries, or its statuses) not read
+    counts_asked: int = 0  # counts asked of the hub in the drain's last round
 
     def __iadd__(self, other: Ledger) -> Ledger:
         self.accepted += other.accepted
@@ -51,11 +52,17 @@ class Ledger:
         self.waiting_deliveries += other.waiting_deliveries
         self.waiting_statuses += other.waiting_statuses
         self.unknown_waiting += other.unknown_waiting
+        self.counts_asked += other.counts_asked
         return self
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "waiting": [self.waiting_deliveries, self.waiting_statuses, self.unknown_waiting],
+            "waiting": [
+                self.waiting_deliveries,
+                self.waiting_statuses,
+                self.unknown_waiting,
+                self.counts_asked,
+            ],
             "accepted": [[d, s, list(r), t] for d, s, r, t in self.accepted],
             "fetched": [[d, a, list(r), t] for d, a, r, t in self.fetched],
             "statuses_sent": [list(x) for x in self.statuses_sent],
@@ -64,11 +71,12 @@ class Ledger:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Ledger:
-        waiting, statuses_waiting, unknown = data["waiting"]
+        waiting, statuses_waiting, unknown, asked = data["waiting"]
         return cls(
             waiting_deliveries=int(waiting),
             waiting_statuses=int(statuses_waiting),
             unknown_waiting=int(unknown),
+            counts_asked=int(asked),
             accepted=[
                 (str(d), str(s), tuple(str(x) for x in r), float(t))
                 for d, s, r, t in data["accepted"]
@@ -121,7 +129,8 @@ class Reconciliation:
     statuses_unknown: int
     waiting_deliveries: int  # still listed by the hub after the drain
     waiting_statuses: int
-    unknown_waiting: int
+    unknown_waiting: int  # of the hub's counts after the drain, how many could not be read
+    counts_asked: int
     examples: tuple[str, ...]
     # scheduled send → first fetch by each recipient, over the deliveries fetched (drain too)
     delivery: Latency = field(default_factory=lambda: Latency.of([]))
@@ -130,37 +139,53 @@ class Reconciliation:
 
     @property
     def lost(self) -> int:
-        """Missing items beyond what the hub still lists: neither fetched nor held any more."""
+        """Missing items beyond what the hub still lists: neither fetched nor held any more.
+        An upper bound when some of the hub's counts could not be read (``complete`` False)."""
         return max(0, self.missing - self.waiting_deliveries) + max(
             0, self.statuses_missing - self.waiting_statuses
         )
 
     @property
+    def complete(self) -> bool:
+        """Whether reconciliation could be done: every count the hub was asked was read (without
+        them, an item neither fetched nor counted may be queued or lost)."""
+        return self.unknown_waiting == 0
+
+    @property
     def ok(self) -> bool:
-        return not (
+        return self.complete and not (
             self.missing or self.wrong_recipient or self.statuses_missing or self.statuses_wrong
         )
 
     def problems(self) -> list[str]:
-        """One line per kind of loss or misdelivery (empty when all is well)."""
+        """One line per kind of loss or misdelivery (empty when all is well). Without every
+        count of the hub, nothing not fetched is called lost or queued: it may be either."""
         out = []
-        if self.lost:
-            out.append(
-                f"{self.lost} accepted items lost: neither fetched nor still held by the hub"
-            )
         queued = self.waiting_deliveries + self.waiting_statuses
-        if (self.missing or self.statuses_missing) and queued:
+        unfetched = self.missing or self.statuses_missing
+        if unfetched and not self.complete:
+            out.append(
+                f"{self.missing} deliveries and {self.statuses_missing} statuses not fetched when "
+                f"the drain ended; the hub lists {queued}, and whether it still holds the rest is "
+                f"unknown (up to {self.lost} lost)"
+            )
+        elif unfetched and queued:
+            if self.lost:
+                out.append(
+                    f"{self.lost} accepted items lost: neither fetched nor still held by the hub"
+                )
             out.append(
                 f"{self.missing} deliveries and {self.statuses_missing} statuses not fetched when the "
                 f"drain ended; the hub still lists {queued} (queued, not lost: it did not drain in time)"
             )
-        elif self.missing or self.statuses_missing:
+        elif unfetched:
+            out.append(
+                f"{self.lost} accepted items lost: neither fetched nor still held by the hub"
+            )
             out.append(
                 f"{self.missing} of {self.expected_deliveries} accepted deliveries and "
                 f"{self.statuses_missing} of {self.statuses_expected} statuses never fetched"
             )
-        if self.unknown_waiting:
-            out.append(f"{self.unknown_waiting} waiting counts could not be read after the drain")
         if self.wrong_recipient:
             out.append(
                 f"{self.wrong_recipient} deliveries fetched by an agency the package was not addressed to"
@@ -248,6 +273,7 @@ def reconcile(ledger: Ledger) -> Reconciliation:
         waiting_deliveries=ledger.waiting_deliveries,
         waiting_statuses=ledger.waiting_statuses,
         unknown_waiting=ledger.unknown_waiting,
+        counts_asked=ledger.counts_asked,
         examples=tuple(examples),
         delivery=Latency.of(delivery),
         status_roundtrip=Latency.of(roundtrip),

@@ -394,7 +394,8 @@ class LoadRun:
         self._running = False
         for verdict in summary["verdicts"]:
             if not verdict["ok"]:
-                print(f"lienthong: SLO broken: {verdict['message']}", file=sys.stderr)
+                what = "SLO broken" if verdict["judged"] else "not checked"
+                print(f"lienthong: {what}: {verdict['message']}", file=sys.stderr)
         self.environment.process_exit_code = 0 if summary["ok"] else 1
         self._end_test(delay_s=0.5)
 

@@ -2,7 +2,9 @@
 
 One ``Check`` per SLO; a broken one carries a one-line message naming the SLO, the measured value
 and the limit. Reconciliation (nothing lost, nothing misdelivered) is always checked; delivery
-latency and status round trip come from its timed records, as the simulation defines them.
+latency and status round trip come from its timed records, as the simulation defines them. A
+check that could not be made (reconciliation without the hub's counts) is not ``ok`` and not
+``judged``, and says why.
 
 Pure: never imports locust.
 """
@@ -26,6 +28,7 @@ class Check:
     limit: float | None
     ok: bool
     message: str
+    judged: bool = True  # False: it could not be checked (``message`` says why); never ok
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,6 +147,21 @@ def judge(log: RunLog, reconciliation: Reconciliation, slo: Slo) -> list[Check]:
                 name, value, limit, ok, f"{name}: {value:.4f} (limit {sense} {limit:g}): {detail}"
             )
         )
+    failures = r.missing + r.wrong_recipient + r.statuses_missing + r.statuses_wrong
+    if not r.complete:
+        message = "; ".join(
+            [
+                f"could not be done: {r.unknown_waiting} of {r.counts_asked} counts of what the "
+                f"hub still holds could not be read after the drain ({_count_failures(log)}), "
+                "so what was not fetched cannot be told queued or lost",
+                *r.problems(),
+                *r.notes(),
+            ]
+        )
+        checks.append(
+            Check("reconciliation", None, 0.0, False, f"reconciliation: {message}", False)
+        )
+        return checks
     if r.ok:
         message = (
             f"all {r.expected_deliveries} deliveries and {r.statuses_expected} statuses arrived "
@@ -152,6 +170,16 @@ def judge(log: RunLog, reconciliation: Reconciliation, slo: Slo) -> list[Check]:
     else:
         message = "; ".join(r.problems())
     message = "; ".join([message, *r.notes()])
-    failures = r.missing + r.wrong_recipient + r.statuses_missing + r.statuses_wrong
     checks.append(Check("reconciliation", float(failures), 0.0, r.ok, f"reconciliation: {message}"))
     return checks
+
+
+def _count_failures(log: RunLog) -> str:
+    """Why the drain's count calls failed, the most frequent reasons first."""
+    counts = log.operations.get("drain.count")
+    reasons = counts.summary()["reasons"] if counts is not None else {}
+    if not reasons:
+        return "the hub answered without a count"
+    shown = [f"{n} × {reason}" for reason, n in list(reasons.items())[:3]]
+    more = len(reasons) - len(shown)
+    return ", ".join(shown) + (f" and {more} other reasons" if more > 0 else "")

@@ -6,10 +6,14 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.console import Console
+
+from lienthong.load_report import print_summary
+from lienthong.paths import ROOT
 from lienthong.scenario import OperationSlo, load_scenario
 from loadtest._log import FAILED, OK, REFUSED, RunLog
 from loadtest._reconcile import Ledger, reconcile
-from loadtest._verdict import judge
+from loadtest._verdict import Check, judge
 
 
 def _ledger() -> Ledger:
@@ -169,3 +173,84 @@ def test_log_json_round_trip_and_timeline() -> None:
     line = log.timeline(1.0)
     assert line[0]["offered"] == 3
     assert line[0]["accepted"] == 2
+
+
+def _without_counts(log: RunLog, ledger: Ledger) -> Check:
+    """The reconciliation check when 3 of the 4 counts after the drain were refused."""
+    for i in range(4):
+        log.op("drain.count").add(9.0 + i, 2.0, REFUSED if i else OK, reason="refused: HTTP 503")
+    ledger.unknown_waiting, ledger.counts_asked = 3, 4
+    slo = load_scenario(ROOT / "scenarios" / "smoke.toml").slo
+    (check,) = [c for c in judge(log, reconcile(ledger), slo) if c.name == "reconciliation"]
+    return check
+
+
+def test_reconciliation_without_the_hubs_counts_could_not_be_done() -> None:
+    # Every accepted package was fetched, but the hub's counts (what it still holds for the
+    # agencies) could not be read: not a ✓, and the check says why.
+    check = _without_counts(_log(100.0, [OK] * 10, 10), _ledger())
+    assert (check.ok, check.judged, check.value) == (False, False, None)
+    assert check.message == (
+        "reconciliation: could not be done: 3 of 4 counts of what the hub still holds could not "
+        "be read after the drain (3 × refused: HTTP 503), so what was not fetched cannot be "
+        "told queued or lost"
+    )
+    r = reconcile(dataclasses.replace(_ledger(), unknown_waiting=3, counts_asked=4))
+    assert not r.complete
+    assert not r.ok
+
+
+def test_without_the_hubs_counts_nothing_unfetched_is_called_lost_or_queued() -> None:
+    ledger = _ledger()
+    ledger.fetched = ledger.fetched[1:]  # d1 never fetched by B
+    check = _without_counts(_log(100.0, [OK] * 10, 10), ledger)
+    assert not check.ok
+    assert not check.judged
+    assert (
+        "1 deliveries and 0 statuses not fetched when the drain ended; the hub lists 0, and "
+        "whether it still holds the rest is unknown (up to 1 lost)"
+    ) in check.message
+    assert "lost: neither fetched" not in check.message
+    assert "queued, not lost" not in check.message
+
+
+def test_the_printed_summary_never_ticks_a_check_that_could_not_be_made() -> None:
+    log = _log(100.0, [OK] * 10, 10)
+    check = _without_counts(log, _ledger())
+    summary = {
+        "scenario": {"scenario": {"name": "smoke"}},
+        "parameters": {
+            "target": "http://127.0.0.1:9",
+            "rate_per_s": None,
+            "speedup": 30.0,
+            "duration_s": 5.0,
+            "processes": 1,
+            "seed": 7,
+            "agencies": 3,
+        },
+        "offered": {
+            "issued": 10,
+            "planned": 10,
+            "issued_rate_per_s": 2.0,
+            "target_rate_per_s": 2.0,
+            "late": 0,
+            "gave_up": 0,
+            "in_flight_at_end": 0,
+        },
+        "operations": {name: op.summary() for name, op in log.operations.items()},
+        "reconciliation": {
+            "delivered": 3,
+            "expected_deliveries": 3,
+            "statuses_delivered": 1,
+            "statuses_expected": 1,
+        },
+        "verdicts": [check.to_json()],
+        "ok": False,
+    }
+    console = Console(record=True, width=300)
+    print_summary(summary, Path("out"), console)
+    text = console.export_text()
+    assert "? reconciliation: could not be done: 3 of 4 counts" in text
+    assert "✓ reconciliation" not in text
+    assert "not every check could be made" in text
+    assert "SLO broken" not in text
