@@ -90,7 +90,9 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
     console.print(
         f"offered {offered['issued']} of {offered['planned']} planned packages: "
         f"{offered['issued_rate_per_s']:.2f}/s against a target of {offered['target_rate_per_s']:.2f}/s; "
-        f"late {offered['late']}, gave up {offered['gave_up']}, in flight at the end {offered['in_flight_at_end']}"
+        f"late {offered['late']}, gave up {offered['gave_up']}, in flight at the end "
+        f"{offered['in_flight_at_end']} (sent, not yet answered); "
+        f"{offered.get('statuses_not_due', 0)} delayed statuses fell due after the end (not sent)"
     )
     table = Table(title="latency from the scheduled time (ms)", box=box.SIMPLE_HEAD)
     for column in ("operation", "requests", "ok", "refused", "failed", "p50", "p95", "p99"):

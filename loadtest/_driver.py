@@ -89,10 +89,12 @@ class Driver:
         self.late_s = wall.load.late_after_ms / 1000.0
         self.backoff_s = wall.hub.retry.backoff_s
         self.pool = gevent.pool.Pool(max_in_flight)
-        self.timers = gevent.pool.Group()
+        self.timers = gevent.pool.Group()  # delayed statuses, not yet due
+        self.statuses = gevent.pool.Group()  # delayed statuses being sent
         self._decisions = {i: np.random.default_rng([seed, 7, i]) for i in self.mine}
         self._answered: set[tuple[str, str]] = set()
-        self._cancelled_statuses = 0
+        self._not_due = 0  # delayed statuses that fall due after the run: never sent
+        self._sending = 0  # sends (packages or statuses) started and not yet answered
         self._main: gevent.Greenlet | None = None  # the greenlet playing the run
         self._failed = False
 
@@ -112,6 +114,7 @@ class Driver:
             pollers.kill(block=False)
             self.pool.kill(block=False)
             self.timers.kill(block=False)
+            self.statuses.kill(block=False)
 
     def _run(self, pollers: gevent.pool.Group) -> None:
         self.log.planned += len(self.arrivals)
@@ -123,10 +126,14 @@ class Driver:
         self._send_all()
         gevent.sleep(max(0.0, self.end - time.time()))
         self.log.cpu_s += time.process_time() - cpu0
-        self.log.in_flight_at_end += len(self.pool) + len(self.timers) + self._cancelled_statuses
-        self.timers.kill(block=False)  # delayed statuses not yet started: reported, not sent
+        # In flight: sent and not yet answered (or waiting to be sent again). Statuses not yet
+        # due were never sent: reported apart, and not sent now.
+        self.log.in_flight_at_end += self._sending
+        self.log.statuses_not_due += len(self.timers) + self._not_due
+        self.timers.kill(block=False)
         pollers.join(timeout=max(0.0, self.deadline - time.time()))
         self.pool.join(timeout=max(0.0, self.deadline - time.time()))
+        self.statuses.join(timeout=max(0.0, self.deadline - time.time()))
         self._drain()  # also without polling: the next run must find the hub empty
 
     def _guarded(self, work: Callable[..., _T], *args: Any) -> _T | None:
@@ -236,6 +243,15 @@ class Driver:
         self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
     ) -> bool:
         """sendEdoc with the clients' retry schedule (sped up); True once accepted."""
+        self._sending += 1
+        try:
+            return self._deliver_tries(op, agency, params, data, due)
+        finally:
+            self._sending -= 1
+
+    def _deliver_tries(
+        self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
+    ) -> bool:
         for attempt in range(len(self.backoff_s) + 1):
             reply = self.wire.call(op, "sendEdoc", agency, params, scheduled_s=due, upload=data)
             if reply.outcome == OK:
@@ -244,7 +260,10 @@ class Driver:
                 break  # clients never retry a business error (VXP-API.md)
             due = time.time() + self.backoff_s[attempt]
             if due > self.end:
-                self.log.in_flight_at_end += 1  # its retry falls after the run: not a give-up
+                # sent, unanswered, its retry after the run: in flight at its end (not a
+                # give-up); counted here unless it already was, being sent as the run ended
+                if time.time() < self.end:
+                    self.log.in_flight_at_end += 1
                 return False
             gevent.sleep(self.backoff_s[attempt])
         self.log.gave_up += 1
@@ -345,7 +364,7 @@ class Driver:
     def _later(self, i: int, package: Package, codes: tuple[str, ...], delay_s: float) -> None:
         due = time.time() + delay_s
         if due >= self.end:
-            self._cancelled_statuses += len(codes)  # due after the run: in flight at its end
+            self._not_due += len(codes)  # due after the run: never sent
             return
         for code in codes:
             self.timers.add(
@@ -355,7 +374,10 @@ class Driver:
     def _send_status(self, i: int, package: Package, code: str, due: float) -> None:
         # Once it starts, a status is sent to the end: the hub may accept it at any moment, so
         # killing it half-way would lose the sender's record of something the hub delivers.
-        self.timers.discard(gevent.getcurrent())
+        current = gevent.getcurrent()
+        if current in self.timers:  # a delayed one: from now on it is being sent
+            self.timers.discard(current)
+            self.statuses.add(current)
         me = self.codes[i]
         key, data = self.factory.status(
             sender=me, answering=package, code=code, now=_local(time.time())

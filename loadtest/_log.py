@@ -124,7 +124,8 @@ class RunLog:
     operations: dict[str, OperationLog] = field(default_factory=dict)
     planned: int = 0  # package sends scheduled within the run
     issued: int = 0  # of those, how many were started (late or not)
-    in_flight_at_end: int = 0  # sends in flight and statuses not yet due when the run ended
+    in_flight_at_end: int = 0  # sends (packages, statuses) sent and not yet answered at the end
+    statuses_not_due: int = 0  # delayed statuses that fell due after the end: never sent
     gave_up: int = 0  # sends (packages or statuses) abandoned after the last retry
     cpu_s: float = 0.0  # the load generator's own CPU (user + system) over the offering window
     corrupt: list[str] = field(default_factory=list)  # fetched items that were not valid edXML
@@ -141,6 +142,7 @@ class RunLog:
         self.planned += other.planned
         self.issued += other.issued
         self.in_flight_at_end += other.in_flight_at_end
+        self.statuses_not_due += other.statuses_not_due
         self.gave_up += other.gave_up
         self.corrupt += other.corrupt
         self.cpu_s += other.cpu_s
@@ -161,6 +163,7 @@ class RunLog:
             "planned": self.planned,
             "issued": self.issued,
             "in_flight_at_end": self.in_flight_at_end,
+            "statuses_not_due": self.statuses_not_due,
             "gave_up": self.gave_up,
             "corrupt": self.corrupt,
             "cpu_s": self.cpu_s,
@@ -172,6 +175,7 @@ class RunLog:
             planned=data["planned"],
             issued=data["issued"],
             in_flight_at_end=data["in_flight_at_end"],
+            statuses_not_due=data["statuses_not_due"],
             gave_up=data["gave_up"],
             corrupt=list(data["corrupt"]),
             cpu_s=float(data["cpu_s"]),

@@ -512,6 +512,7 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
             "late": operations.get("send", {}).get("late", 0),
             "gave_up": log.gave_up,
             "in_flight_at_end": log.in_flight_at_end,
+            "statuses_not_due": log.statuses_not_due,
         },
         "generator": {
             "cpu_s": log.cpu_s,

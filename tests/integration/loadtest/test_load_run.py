@@ -61,6 +61,11 @@ def test_smoke_embedded_run_passes_with_every_package_reconciled(tmp_path: Path)
     assert r["statuses_expected"] > 0
     assert r["statuses_delivered"] == r["statuses_expected"]
     assert summary["operations"]["send"]["ok"] == summary["offered"]["planned"]
+    # In flight at the end: sent and not yet answered, each one a send or status request logged
+    # (statuses not yet due were never sent, and are reported apart).
+    offered, ops = summary["offered"], summary["operations"]
+    assert offered["in_flight_at_end"] <= ops["send"]["count"] + ops["status"]["count"]
+    assert offered["statuses_not_due"] > 0
     for name in ("locust_stats.csv", "locust.html", "load.png", "summary.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     _assert_csv_holds_every_request(tmp_path, summary)
