@@ -287,6 +287,7 @@ def _run_locust(
             ]
             procs.append(_spawn(master, env, log, request.cpus_load))
             for _ in range(request.processes):
+                # no lienthong options: a worker plays with the master's, sent at each start
                 worker = [
                     *base,
                     "--worker",
@@ -294,7 +295,6 @@ def _run_locust(
                     "127.0.0.1",
                     "--master-port",
                     str(port),
-                    *ours,
                 ]
                 procs.append(_spawn(worker, env, log, request.cpus_load))
         started = time.monotonic()

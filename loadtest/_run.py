@@ -72,7 +72,11 @@ _WATCH_INTERVAL_S = 1.0  # how often the master checks that every worker is stil
 
 def add_arguments(parser: Any) -> None:
     """The load test's options, beside Locust's own (scenario also from $LIENTHONG_SCENARIO)."""
-    group = parser.add_argument_group("lienthong", "the scenario to play (lienthong load run)")
+    group = parser.add_argument_group(
+        "lienthong",
+        "the scenario to play (lienthong load run). Set them on the master (or the only "
+        "process): workers play with the master's, and the web UI does not show them.",
+    )
     group.add_argument(
         "--scenario",
         default=os.environ.get("LIENTHONG_SCENARIO", ""),
@@ -161,8 +165,9 @@ class Plan:
         return 3.0 * self.wall.polling.interval_s + 30.0
 
 
-def plan_from_options(options: argparse.Namespace) -> Plan:
-    """Read and check every option; raises LienthongError (one line per problem)."""
+def plan_from_options(options: argparse.Namespace, *, host: str | None = None) -> Plan:
+    """Read and check every option; raises LienthongError (one line per problem). ``host``:
+    where Locust now sends requests (typed in the web UI, or the master's), else ``--host``."""
     if not options.scenario:
         raise OptionError("--scenario: expected a scenario file (or set $LIENTHONG_SCENARIO)")
     scenario = load_scenario(options.scenario, overrides=options.lt_set)
@@ -214,7 +219,7 @@ def plan_from_options(options: argparse.Namespace) -> Plan:
         run_tag=run_tag,
         processes=options.lt_processes,
         out=Path(options.lt_out) if options.lt_out else None,
-        host=options.host or "",
+        host=host or options.host or "",
         speedup=speedup,
         rate_per_s=rate,
         duration_s=duration,
@@ -226,9 +231,12 @@ def plan_from_options(options: argparse.Namespace) -> Plan:
 class LoadRun:
     """The run as seen from one Locust process (local, master or worker)."""
 
-    def __init__(self, environment: Environment, plan: Plan) -> None:
+    def __init__(self, environment: Environment, plan: Plan | None) -> None:
+        """``plan``: from this process's options, checked at start-up; None on a worker, which
+        plays with the master's (Locust sends them with each start)."""
         self.environment = environment
         self.plan = plan
+        self._starts = 0  # tests started in this process (the web UI may start several)
         self._assignment = gevent.event.AsyncResult()
         self._played = False
         self._running = False  # a test started here and has neither a verdict nor a failure yet
@@ -254,28 +262,51 @@ class LoadRun:
     def _on_test_start(self, environment: Environment, **_: Any) -> None:
         self._running = True
         self._reports = {}
+        self._starts += 1
+        # Each start plans afresh from the options Locust holds now: the Host typed in the web
+        # UI, or (on a worker) the master's options, which Locust sends with every start.
+        try:
+            plan = self._replan(environment)
+        except LienthongError as exc:
+            self.fail("; ".join(str(exc).splitlines()))
+            return
         runner = environment.runner
         if not isinstance(runner, MasterRunner):
             return
         clients = sorted(runner.clients.keys())
-        if len(clients) != self.plan.processes:
+        if len(clients) != plan.processes:
             print(
-                f"lienthong: {len(clients)} workers connected: expected --lt-processes = {self.plan.processes}",
+                f"lienthong: {len(clients)} workers connected: expected --lt-processes = {plan.processes}",
                 file=sys.stderr,
             )
         self._workers = {client_id: index for index, client_id in enumerate(clients)}
         t0 = time.time() + _START_DELAY_S + 1.0
         for index, client_id in enumerate(clients):
             runner.send_message(
-                _ASSIGN, {"index": index, "count": len(clients), "t0_s": t0}, client_id
+                _ASSIGN,
+                {
+                    "index": index,
+                    "count": len(clients),
+                    "t0_s": t0,
+                    "run_tag": plan.run_tag,  # one tag for the whole run, as summary.json says
+                    "host": plan.host,
+                },
+                client_id,
             )
-        self.plan = dataclasses.replace(self.plan, processes=len(clients))
+        self.plan = dataclasses.replace(plan, processes=len(clients))
         gevent.spawn(self._watch_workers)
 
+    def _replan(self, environment: Environment) -> Plan:
+        options = environment.parsed_options
+        assert options is not None  # set by Locust's command line (a worker's: the master's)
+        plan = plan_from_options(options, host=environment.host)
+        if options.lt_run_tag and self._starts > 1:  # a fixed tag, started again: new ids
+            plan = dataclasses.replace(plan, run_tag=f"{options.lt_run_tag}{self._starts}")
+        self.plan = plan
+        return plan
+
     def _on_assign(self, environment: Environment, msg: Any, **_: Any) -> None:
-        self._assignment.set(
-            Assignment(int(msg.data["index"]), int(msg.data["count"]), float(msg.data["t0_s"]))
-        )
+        self._assignment.set(msg.data)
 
     def _on_report(self, environment: Environment, msg: Any, **_: Any) -> None:
         if not self._running or msg.node_id not in self._workers:
@@ -340,36 +371,40 @@ class LoadRun:
 
     def _play(self) -> None:
         runner = self.environment.runner
+        plan = self.plan
+        assert plan is not None  # planned at test start, or the test failed
         if isinstance(runner, WorkerRunner):
             try:
-                assignment = self._assignment.get(timeout=_ASSIGN_TIMEOUT_S)
+                data = self._assignment.get(timeout=_ASSIGN_TIMEOUT_S)
             except gevent.Timeout:
                 raise RuntimeError(
                     f"no assignment from the master within {_ASSIGN_TIMEOUT_S:g} s"
                 ) from None
             self._assignment = gevent.event.AsyncResult()  # the next test gets its own
+            assignment = Assignment(int(data["index"]), int(data["count"]), float(data["t0_s"]))
+            plan = dataclasses.replace(plan, run_tag=str(data["run_tag"]), host=str(data["host"]))
         else:
             assignment = Assignment(0, 1, time.time() + _START_DELAY_S)
         log, ledger = RunLog(), Ledger()
         wire = Wire(
             self.environment,
-            self.plan.host,
-            self.plan.credentials,
+            plan.host,
+            plan.credentials,
             log,
             t0_s=assignment.t0_s,
-            concurrency=self.plan.max_in_flight,
-            timeout_s=self.plan.timeout_s,
+            concurrency=plan.max_in_flight,
+            timeout_s=plan.timeout_s,
         )
         Driver(
-            wall=self.plan.wall,
+            wall=plan.wall,
             wire=wire,
             assignment=assignment,
-            seed=self.plan.seed,
-            run_tag=self.plan.run_tag,
+            seed=plan.seed,
+            run_tag=plan.run_tag,
             log=log,
             ledger=ledger,
-            max_in_flight=self.plan.max_in_flight,
-            drain_timeout_s=self.plan.drain_timeout_s,
+            max_in_flight=plan.max_in_flight,
+            drain_timeout_s=plan.drain_timeout_s,
         ).run()
         if isinstance(runner, WorkerRunner):
             # Locust's statistics of this share first (its periodic report may be 3 s away):
@@ -404,11 +439,13 @@ class LoadRun:
         for part_log, part_ledger in self._reports.values():
             log.merge(part_log)
             ledger += part_ledger
-        summary = summarise(self.plan, log, ledger)
-        if self.plan.out is not None:
-            path = self.plan.out / "summary.json"
+        plan = self.plan
+        assert plan is not None  # a verdict follows a start, which planned
+        summary = summarise(plan, log, ledger)
+        if plan.out is not None:
+            path = plan.out / "summary.json"
             try:
-                self.plan.out.mkdir(parents=True, exist_ok=True)
+                plan.out.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
             except OSError as exc:  # named: a full disk says nothing of which file it refused
                 raise OSError(exc.errno, f"{path}: {exc.strerror}") from exc
@@ -430,12 +467,16 @@ class LoadRun:
             self._end_test(delay_s=0.0)
 
     def _end_test(self, *, delay_s: float) -> None:
-        """Quit Locust (headless), or stop the test and keep the web UI for another Start;
-        from a greenlet of its own, as this may run in the user's greenlet it stops."""
+        """Quit Locust (headless), or stop the test at once and keep the web UI for another
+        Start (a Start before the stop would only be taken for a change of user count); from a
+        greenlet of its own, as this may run in the user's greenlet it stops."""
         runner = self.environment.runner
         if runner is None:
             return
-        gevent.spawn_later(delay_s, runner.quit if self.environment.web_ui is None else runner.stop)
+        if self.environment.web_ui is None:
+            gevent.spawn_later(delay_s, runner.quit)
+        else:
+            gevent.spawn(runner.stop)
 
     def _on_test_stop(self, environment: Environment, **_: Any) -> None:
         self._played = False  # a later Start (web UI) plays again
