@@ -193,6 +193,16 @@ def plan_from_options(options: argparse.Namespace, *, host: str | None = None) -
         raise OptionError(f"--duration = {options.duration!r}: expected a duration > 0")
     if options.lt_processes < 1:
         raise OptionError(f"--lt-processes = {options.lt_processes}: expected an integer ≥ 1")
+    if options.lt_max_in_flight < 1:  # 0 would wait forever for room to send the first
+        raise OptionError(
+            f"--lt-max-in-flight = {options.lt_max_in_flight}: expected an integer ≥ 1"
+        )
+    if not 0 < options.lt_timeout < math.inf:
+        raise OptionError(f"--lt-timeout = {options.lt_timeout!r}: expected a finite number > 0")
+    if options.lt_run_tag and not options.lt_run_tag.isalnum():  # as PackageFactory takes it
+        raise OptionError(
+            f"--lt-run-tag = {options.lt_run_tag!r}: expected letters and digits only"
+        )
     wall = compress(
         scenario,
         speedup=speedup,

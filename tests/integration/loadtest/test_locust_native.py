@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway import Credentials
 from lienthong.harness import embedded_gateway
 from lienthong.paths import ROOT
 from lienthong.scenario import load_scenario
@@ -189,3 +190,47 @@ def test_locusts_own_workers_play_with_the_masters_options(gateway: Any, tmp_pat
     assert summary["operations"]["send"]["ok"] == summary["offered"]["planned"] > 0
     r = summary["reconciliation"]
     assert r["delivered"] == r["expected_deliveries"] > 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "line"),
+    [
+        (
+            ["--lt-run-tag", "a-b"],
+            "lienthong: --lt-run-tag = 'a-b': expected letters and digits only",
+        ),
+        (["--lt-max-in-flight", "0"], "lienthong: --lt-max-in-flight = 0: expected an integer ≥ 1"),
+        (["--lt-timeout", "inf"], "lienthong: --lt-timeout = inf: expected a finite number > 0"),
+    ],
+)
+def test_bad_options_are_refused_at_start_up_in_one_line(
+    tmp_path: Path, flags: list[str], line: str
+) -> None:
+    # Not found while playing (a run tag the packages refuse; room for no request at all, which
+    # waited forever), but before anything runs, as every other option is.
+    credentials = Credentials.generate(a.code for a in load_scenario(SMOKE).topology.agencies)
+    credentials.save(tmp_path / "credentials.json")
+    done = subprocess.run(
+        [
+            *LOCUST,
+            "--headless",
+            "-u",
+            "1",
+            "-t",
+            "30s",
+            "--host",
+            "http://127.0.0.1:9",
+            "--scenario",
+            str(SMOKE),
+            "--credentials",
+            str(tmp_path / "credentials.json"),
+            *flags,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60.0,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert [x for x in done.stderr.splitlines() if x.startswith("lienthong:")] == [line]
