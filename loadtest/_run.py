@@ -280,6 +280,10 @@ class LoadRun:
         except LienthongError as exc:
             self.fail("; ".join(str(exc).splitlines()))
             return
+        except Exception as exc:  # the files went missing since start-up, say
+            traceback.print_exception(exc)
+            self.fail(f"planning the run failed: {describe(exc)}")
+            return
         runner = environment.runner
         if not isinstance(runner, MasterRunner):
             return
@@ -370,7 +374,7 @@ class LoadRun:
     def play(self) -> None:
         """Play this process's share (once per process, whatever the user count). Any failure
         ends the run at once (``fail``): nothing else would end it before Locust's time limit."""
-        if self._played:
+        if self._played or not self._running:  # played, or this start already failed
             return
         self._played = True
         try:
