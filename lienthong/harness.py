@@ -28,7 +28,7 @@ from typing import Any
 from lienthong.durations import format_duration
 from lienthong.errors import LienthongError
 from lienthong.paths import ROOT
-from lienthong.scenario import Scenario, load_scenario
+from lienthong.scenario import Scenario, compress, load_scenario, rate_segments
 
 __all__ = [
     "EXIT_NO_VERDICT",
@@ -37,6 +37,7 @@ __all__ = [
     "LoadRequest",
     "NoVerdictError",
     "check_reachable",
+    "check_target",
     "embedded_gateway",
     "run_load",
     "writable_directory",
@@ -135,13 +136,66 @@ def _free_port() -> int:
 def _check(request: LoadRequest) -> Scenario:
     if request.embedded == (request.target is not None):
         raise HarnessError("expected exactly one of --embedded or --target URL")
-    if request.target is not None and request.credentials is None:
-        raise HarnessError(f"--target {request.target}: expected --credentials FILE as well")
-    if request.credentials is not None and not request.credentials.is_file():
-        raise HarnessError(f"--credentials {request.credentials}: expected an existing file")
+    if request.target is not None:
+        check_target(request.target, request.credentials, reach=False)
     if request.processes < 1:
         raise HarnessError(f"--processes = {request.processes}: expected an integer ≥ 1")
-    return load_scenario(request.scenario, overrides=request.overrides)
+    scenario = load_scenario(request.scenario, overrides=request.overrides)
+    _check_plan_size(request, scenario)
+    return scenario
+
+
+def check_target(target: str, credentials: Path | None, *, reach: bool = True) -> None:
+    """``--target`` has a ``--credentials`` file that is one (read before Locust starts, so its
+    problem is bad input, not a run without a verdict), and, with ``reach``, a hub answers
+    there. The file comes first: bad input is named before a hub's absence."""
+    from gateway import Credentials, CredentialsError
+
+    if credentials is None:
+        raise HarnessError(f"--target {target}: expected --credentials FILE as well")
+    if not credentials.is_file():
+        raise HarnessError(f"--credentials {credentials}: expected an existing file")
+    try:
+        Credentials.load(credentials)
+    except CredentialsError as exc:
+        raise HarnessError(f"--credentials {exc}") from None
+    if reach:
+        check_reachable(target, "--target")
+
+
+# Every package of a run is planned before the first is sent, in each load-generator process.
+MAX_PLANNED_PACKAGES = 2_000_000
+MAX_SCENARIO_WINDOW_S = 366 * 86400.0  # scenario time one run may play: a year
+
+
+def _check_plan_size(request: LoadRequest, scenario: Scenario) -> None:
+    """The run plans a bounded number of packages: ``--rate 100000 --duration 1h`` would be
+    3.6e8 of them, held in memory by every load-generator process."""
+    duration = request.duration_s if request.duration_s is not None else scenario.load.duration_s
+    speedup = request.speedup if request.speedup is not None else scenario.load.speedup
+    given = (
+        f"--rate {request.rate_per_s:g} × --duration {format_duration(duration)}"
+        if request.rate_per_s is not None
+        else f"--speedup {speedup:g} × --duration {format_duration(duration)}"
+    )
+    if request.rate_per_s is None and duration * speedup > MAX_SCENARIO_WINDOW_S:
+        raise HarnessError(
+            f"{given} plays {format_duration(duration * speedup)} of scenario time: expected at "
+            f"most {format_duration(MAX_SCENARIO_WINDOW_S)} (lower --speedup or --duration)"
+        )
+    wall = compress(
+        scenario,
+        speedup=speedup,
+        start_at_s=scenario.load.start_at_s,
+        duration_s=duration,
+        rate_per_s=request.rate_per_s,
+    )
+    planned = sum(rate * (b - a) for a, b, rate in rate_segments(wall, 0.0, wall.run.horizon_s))
+    if planned > MAX_PLANNED_PACKAGES:
+        raise HarnessError(
+            f"{given} plans about {planned:,.0f} packages: expected at most "
+            f"{MAX_PLANNED_PACKAGES:,} in one run (lower the rate or shorten --duration)"
+        )
 
 
 @contextlib.contextmanager

@@ -115,18 +115,11 @@ RESIDUAL_WARNING = 0.05
 def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterator[HubUnderTest]:
     """The hub the options name: ``--target`` with its credentials, or an embedded gateway
     started here (and stopped on exit)."""
-    from lienthong.harness import check_reachable, embedded_gateway
+    from lienthong.harness import check_reachable, check_target, embedded_gateway
     from lienthong.scenario import load_scenario
 
     if args.target is not None:
-        if args.credentials is None:
-            raise CalibrateArgumentError(
-                f"--target {args.target}: expected --credentials FILE as well"
-            )
-        if not args.credentials.is_file():
-            raise CalibrateArgumentError(
-                f"--credentials {args.credentials}: expected an existing file"
-            )
+        check_target(args.target, args.credentials, reach=False)
         cpus = 1 if args.hub_cpus is None else args.hub_cpus
         if cpus < 1:
             raise CalibrateArgumentError(f"--hub-cpus = {cpus}: expected an integer ≥ 1")

@@ -124,6 +124,10 @@ def _run(args: argparse.Namespace) -> int:
             GatewayConfig().with_settings(args.gateway_set)
         except ConfigError as exc:
             raise LoadArgumentError(str(exc).replace("--set ", "--gateway-set ", 1)) from None
+    if args.target is not None:
+        from lienthong.harness import check_target
+
+        check_target(args.target, args.credentials)
     out = args.out or Path("out") / f"load-{scenario.name}"
     request = LoadRequest(
         scenario=Path(args.scenario),

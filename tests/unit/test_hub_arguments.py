@@ -105,6 +105,21 @@ def test_target_only_flags_are_refused_with_embedded(
 
 
 @pytest.mark.parametrize("command", ["calibrate", "twin"])
+def test_a_file_that_is_no_credentials_file_is_named_before_the_hub_is_looked_for(
+    command: str, tmp_path: Path, closed_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it used to reach Locust, which ended "without a verdict" a step later
+    bad = tmp_path / "creds.json"
+    bad.write_text('{"systems": [{"systemid": "x"}]}', encoding="utf-8")
+    argv = [*_hub_argv(command, tmp_path), "--target", f"http://127.0.0.1:{closed_port}"]
+    assert main([*argv, "--credentials", str(bad)]) == 2
+    assert capsys.readouterr().err == (
+        f"lienthong: --credentials {bad}: systems[0].secret: expected a string of at least 8 "
+        "characters\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["calibrate", "twin"])
 def test_an_unreachable_target_is_refused_at_once_naming_it(
     command: str,
     tmp_path: Path,

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,14 +27,25 @@ SMOKE = str(ROOT / "scenarios" / "smoke.toml")
 def _load(
     out: Path, *args: str, timeout_s: float = 240.0, cwd: Path = ROOT
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    done = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout_s,
         cwd=cwd,
-        check=False,
     )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        # SIGTERM, not SIGKILL: the command stops its gateway and Locust on the way out
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=60.0)
+        raise AssertionError(f"load run still running after {timeout_s:g} s: {stderr}") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     summary_path = cwd / out / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
     return done, summary
@@ -217,6 +229,50 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         f"lienthong: --out {tmp_path / 'a-file' / 'out'}: expected a writable directory "
         "(Not a directory)\n"
     )
+
+
+def test_what_would_fail_only_in_locust_is_refused_before_it_starts(tmp_path: Path) -> None:
+    # each of these once started Locust: to plan 3.6e8 packages, to fail as "no verdict" on
+    # a file that is not a credentials file, or to find no hub after the whole run and drain
+    quick = 60.0
+    done, _ = _load(tmp_path, SMOKE, "--embedded", "--rate", "100000", "--duration", "1h",
+                    timeout_s=quick)  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        2,
+        "lienthong: --rate 100000 × --duration 1h plans about 360,000,000 packages: expected "
+        "at most 2,000,000 in one run (lower the rate or shorten --duration)\n",
+    )
+    done, _ = _load(tmp_path, SMOKE, "--embedded", "--speedup", "1000000", "--duration", "1h",
+                    timeout_s=quick)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "lienthong: --speedup 1e+06 × --duration 1h plays 41666d16h of scenario time: "
+        "expected at most 366d"
+    )
+    not_credentials = tmp_path / "creds.json"
+    not_credentials.write_text('{"systems": 3}', encoding="utf-8")
+    for target in ("http://127.0.0.1:9", "http://127.0.0.1:1"):  # the file is named first
+        done, _ = _load(tmp_path, SMOKE, "--target", target, "--credentials",
+                        str(not_credentials), timeout_s=quick)  # fmt: skip
+        assert (done.returncode, done.stderr) == (
+            2,
+            f'lienthong: --credentials {not_credentials}: expected an object {{"systems": [...]}}\n',
+        )
+    credentials = tmp_path / "good.json"
+    subprocess.run(
+        [sys.executable, "-m", "lienthong", "gateway", "credentials", str(credentials)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    with socket.socket() as held:  # bound, not listening: a connection to it is refused
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        done, _ = _load(tmp_path, SMOKE, "--target", url, "--credentials", str(credentials),
+                        timeout_s=quick)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"lienthong: --target {url}: cannot reach it: ")
+    assert len(done.stderr.splitlines()) == 1
 
 
 LONG = ("--embedded", "--duration", "60s")
