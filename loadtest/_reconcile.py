@@ -194,9 +194,25 @@ class Reconciliation:
             out.append(f"{self.statuses_wrong} statuses fetched by an agency they do not notify")
         return out
 
+    @property
+    def leftovers(self) -> int:
+        """Items the hub still lists after the drain beyond what this run was missing: an
+        earlier run's leftovers, or items nobody here sent (0 when counts went unread)."""
+        if not self.complete:
+            return 0
+        return max(0, self.waiting_deliveries - self.missing) + max(
+            0, self.waiting_statuses - self.statuses_missing
+        )
+
     def notes(self) -> list[str]:
-        """What was fetched without its sender knowing it was accepted (not a loss)."""
+        """What was fetched without its sender knowing it was accepted, and what the hub still
+        holds that this run was not waiting for (neither is a loss)."""
         out = []
+        if self.leftovers:
+            out.append(
+                f"the hub still lists {self.leftovers} items after the drain that this run was "
+                "not waiting for (an earlier run's leftovers, or items nobody here sent)"
+            )
         if self.unknown_fetched:
             out.append(
                 f"{self.unknown_fetched} fetched packages their sender never saw accepted (a lost answer, or an earlier run's leftovers)"

@@ -576,7 +576,11 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
             ),
         },
         "operations": operations,
-        "reconciliation": {**dataclasses.asdict(reconciliation), "lost": reconciliation.lost},
+        "reconciliation": {
+            **dataclasses.asdict(reconciliation),
+            "lost": reconciliation.lost,
+            "leftovers": reconciliation.leftovers,
+        },
         "corrupt": log.corrupt[:20],
         "verdicts": [c.to_json() for c in checks],
         "ok": all(c.ok for c in checks),

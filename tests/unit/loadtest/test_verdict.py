@@ -109,6 +109,24 @@ def test_items_still_queued_at_the_hub_are_not_called_lost() -> None:
     assert any("lost: neither fetched nor still held" in p for p in r.problems())
 
 
+def test_items_the_hub_still_holds_that_nobody_missed_are_noted_not_ticked_away() -> None:
+    # everything this run sent arrived, yet the hub still lists 3 deliveries and 1 status
+    ledger = _ledger()
+    ledger.waiting_deliveries, ledger.waiting_statuses = 3, 1
+    r = reconcile(ledger)
+    assert r.ok
+    assert r.leftovers == 4
+    assert r.notes() == [
+        "the hub still lists 4 items after the drain that this run was not waiting for (an "
+        "earlier run's leftovers, or items nobody here sent)"
+    ]
+    ledger.fetched = ledger.fetched[:2]  # d2 not fetched: one of the 3 is the run's own
+    assert reconcile(ledger).leftovers == 3
+    ledger.unknown_waiting = 1  # a count unread: nothing can be told leftover
+    assert reconcile(ledger).leftovers == 0
+    assert reconcile(_ledger()).notes() == []
+
+
 def test_ledger_json_round_trip() -> None:
     ledger = _ledger()
     ledger.waiting_deliveries, ledger.waiting_statuses, ledger.unknown_waiting = 3, 2, 1
