@@ -28,7 +28,7 @@ from typing import Any
 from lienthong.durations import format_duration
 from lienthong.errors import LienthongError
 from lienthong.paths import ROOT
-from lienthong.scenario import Scenario, compress, load_scenario, rate_segments
+from lienthong.scenario import Scenario, load_scenario, load_window, planned_packages
 
 __all__ = [
     "EXIT_NO_VERDICT",
@@ -171,26 +171,24 @@ MAX_SCENARIO_WINDOW_S = 366 * 86400.0  # scenario time one run may play: a year
 def _check_plan_size(request: LoadRequest, scenario: Scenario) -> None:
     """The run plans a bounded number of packages: ``--rate 100000 --duration 1h`` would be
     3.6e8 of them, held in memory by every load-generator process."""
-    duration = request.duration_s if request.duration_s is not None else scenario.load.duration_s
-    speedup = request.speedup if request.speedup is not None else scenario.load.speedup
+    load = scenario.load
+    duration = request.duration_s if request.duration_s is not None else load.duration_s
+    speedup = request.speedup if request.speedup is not None else load.speedup
+    rate = request.rate_per_s if request.rate_per_s is not None else load.rate_per_s
     given = (
-        f"--rate {request.rate_per_s:g} × --duration {format_duration(duration)}"
-        if request.rate_per_s is not None
+        f"{'--rate' if request.rate_per_s is not None else 'load.rate_per_s ='} {rate:g} × "
+        f"--duration {format_duration(duration)}"
+        if rate is not None
         else f"--speedup {speedup:g} × --duration {format_duration(duration)}"
     )
-    if request.rate_per_s is None and duration * speedup > MAX_SCENARIO_WINDOW_S:
+    if rate is None and duration * speedup > MAX_SCENARIO_WINDOW_S:
         raise HarnessError(
             f"{given} plays {format_duration(duration * speedup)} of scenario time: expected at "
             f"most {format_duration(MAX_SCENARIO_WINDOW_S)} (lower --speedup or --duration)"
         )
-    wall = compress(
-        scenario,
-        speedup=speedup,
-        start_at_s=scenario.load.start_at_s,
-        duration_s=duration,
-        rate_per_s=request.rate_per_s,
+    planned = planned_packages(
+        load_window(scenario, speedup=speedup, duration_s=duration, rate_per_s=rate)
     )
-    planned = sum(rate * (b - a) for a, b, rate in rate_segments(wall, 0.0, wall.run.horizon_s))
     if planned > MAX_PLANNED_PACKAGES:
         raise HarnessError(
             f"{given} plans about {planned:,.0f} packages: expected at most "

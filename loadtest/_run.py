@@ -47,9 +47,9 @@ from lienthong.paths import ROOT
 from lienthong.scenario import (
     Scenario,
     Topology,
-    compress,
     load_scenario,
-    rate_segments,
+    load_window,
+    planned_packages,
     scenario_to_json,
 )
 from loadtest._driver import Assignment, Driver
@@ -203,13 +203,7 @@ def plan_from_options(options: argparse.Namespace, *, host: str | None = None) -
         raise OptionError(
             f"--lt-run-tag = {options.lt_run_tag!r}: expected letters and digits only"
         )
-    wall = compress(
-        scenario,
-        speedup=speedup,
-        start_at_s=scenario.load.start_at_s,
-        duration_s=duration,
-        rate_per_s=rate,
-    )
+    wall = load_window(scenario, speedup=speedup, duration_s=duration, rate_per_s=rate)
     spoken = {code for system in credentials.systems for code in system.agencies}
     known = [a for a in wall.topology.agencies if a.code in spoken]
     if len(known) < 2:
@@ -542,7 +536,7 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
     reconciliation = reconcile(ledger)
     checks = judge(log, reconciliation, plan.wall.slo)
     duration = plan.duration_s
-    expected = math.fsum((b - a) * r for a, b, r in rate_segments(plan.wall, 0.0, duration))
+    expected = planned_packages(plan.wall)  # its horizon is the run's duration
     operations = {name: op.summary() for name, op in sorted(log.operations.items())}
     return {
         "lienthong_version": lienthong.__version__,

@@ -11,7 +11,7 @@ overrides and validates, raising ``ScenarioError`` with one problem per bad key.
 from __future__ import annotations
 
 from lienthong.errors import Problem, ScenarioError
-from lienthong.scenario._compress import compress
+from lienthong.scenario._compress import compress, load_window, planned_packages
 from lienthong.scenario._distributions import Continuous, Discrete, ServiceTime
 from lienthong.scenario._load import load_scenario, parse_override, scenario_from_dict
 from lienthong.scenario._model import (
@@ -77,7 +77,9 @@ __all__ = [
     "compress",
     "in_office_hours",
     "load_scenario",
+    "load_window",
     "parse_override",
+    "planned_packages",
     "poisson_arrivals",
     "rate_at",
     "rate_segments",

@@ -18,12 +18,13 @@ window (factor ≤ 1) per piece of the original profile.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from lienthong.scenario._distributions import Continuous
 from lienthong.scenario._model import Calendar, Retry, Scenario, StatusStep, Traffic, Window
 from lienthong.scenario._time import rate_segments
 
-__all__ = ["compress"]
+__all__ = ["compress", "load_window", "planned_packages"]
 
 _ALWAYS_OPEN = Calendar(office_hours=((0.0, 86400.0),), working_days=(0, 1, 2, 3, 4, 5, 6))
 
@@ -127,3 +128,27 @@ def _outages(
         if a < b:
             out.append(Window((a - start_at_s) / k, (b - a) / k))
     return tuple(out)
+
+
+def load_window(
+    scenario: Scenario,
+    *,
+    speedup: float | None = None,
+    duration_s: float | None = None,
+    rate_per_s: float | None = None,
+) -> Scenario:
+    """The wall-clock scenario a load run plays: ``scenario.load``'s window, with the run's
+    own speedup, duration or constant rate where given (the scenario's ``load`` otherwise)."""
+    load = scenario.load
+    return compress(
+        scenario,
+        speedup=load.speedup if speedup is None else speedup,
+        start_at_s=load.start_at_s,
+        duration_s=load.duration_s if duration_s is None else duration_s,
+        rate_per_s=load.rate_per_s if rate_per_s is None else rate_per_s,
+    )
+
+
+def planned_packages(wall: Scenario) -> float:
+    """How many packages the wall-clock scenario sends, on average, over its horizon."""
+    return math.fsum(rate * (b - a) for a, b, rate in rate_segments(wall, 0.0, wall.run.horizon_s))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
 import pytest
 
-from lienthong.scenario import compress, load_scenario, rate_at, rate_segments
+from lienthong.scenario import (
+    compress,
+    load_scenario,
+    load_window,
+    planned_packages,
+    rate_at,
+    rate_segments,
+)
 
 H = 3600.0
 
@@ -59,3 +67,16 @@ def test_bad_arguments(scenarios_dir: Path, speedup: float, duration: float) -> 
     s = load_scenario(scenarios_dir / "smoke.toml")
     with pytest.raises(ValueError, match="expected"):
         compress(s, speedup=speedup, start_at_s=0, duration_s=duration)
+
+
+def test_the_load_window_and_its_planned_packages(scenarios_dir: Path) -> None:
+    smoke = load_scenario(scenarios_dir / "smoke.toml")
+    pinned = load_window(smoke, duration_s=20.0, rate_per_s=50.0)
+    assert pinned.run.horizon_s == 20.0
+    assert planned_packages(pinned) == pytest.approx(1000.0)
+    # the scenario's own load section where the run gives nothing
+    window = load_window(smoke)
+    assert window.run.horizon_s == smoke.load.duration_s
+    assert planned_packages(window) > 0
+    with_rate = dataclasses.replace(smoke, load=dataclasses.replace(smoke.load, rate_per_s=7.0))
+    assert planned_packages(load_window(with_rate, duration_s=10.0)) == pytest.approx(70.0)

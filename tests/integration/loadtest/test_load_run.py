@@ -242,6 +242,14 @@ def test_what_would_fail_only_in_locust_is_refused_before_it_starts(tmp_path: Pa
         "lienthong: --rate 100000 × --duration 1h plans about 360,000,000 packages: expected "
         "at most 2,000,000 in one run (lower the rate or shorten --duration)\n",
     )
+    # the scenario's own constant rate counts as --rate does (it was bounded by the profile)
+    done, _ = _load(tmp_path, SMOKE, "--embedded", "--set", "load.rate_per_s=100000",
+                    "--duration", "1h", timeout_s=quick)  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        2,
+        "lienthong: load.rate_per_s = 100000 × --duration 1h plans about 360,000,000 packages: "
+        "expected at most 2,000,000 in one run (lower the rate or shorten --duration)\n",
+    )
     done, _ = _load(tmp_path, SMOKE, "--embedded", "--speedup", "1000000", "--duration", "1h",
                     timeout_s=quick)  # fmt: skip
     assert done.returncode == 2
