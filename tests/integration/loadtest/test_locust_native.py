@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import pytest
@@ -52,6 +52,19 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def _locust(args: list[str], log: BinaryIO) -> subprocess.Popen[bytes]:
+    """``locust -f loadtest/locustfile.py ARGS`` in the repository, its output into ``log``."""
+    return subprocess.Popen([*LOCUST, *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _ours(gateway: Any, out: Path) -> list[str]:
+    """The lienthong options both tests give: smoke, the gateway's credentials, 3 s, ``out``."""
+    return [
+        *("--scenario", str(SMOKE), "--credentials", str(gateway.credentials)),
+        *("--duration", "3s", "--lt-out", str(out)),
+    ]
+
+
 def _summary(path: Path, procs: list[subprocess.Popen[bytes]], log: Path) -> dict[str, Any]:
     deadline = time.monotonic() + 90.0
     while time.monotonic() < deadline:
@@ -72,25 +85,8 @@ def test_the_web_ui_plays_against_the_host_typed_and_starts_again(
     port = _free_port()
     log = tmp_path / "locust.log"
     with log.open("wb") as out:
-        web = subprocess.Popen(
-            [
-                *LOCUST,
-                "--web-host",
-                "127.0.0.1",
-                "--web-port",
-                str(port),
-                "--scenario",
-                str(SMOKE),
-                "--credentials",
-                str(gateway.credentials),
-                "--duration",
-                "3s",
-                "--lt-out",
-                str(tmp_path),
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        web = _locust(
+            ["--web-host", "127.0.0.1", "--web-port", str(port), *_ours(gateway, tmp_path)], out
         )
     try:
         ui = f"http://127.0.0.1:{port}"
@@ -132,47 +128,16 @@ def test_locusts_own_workers_play_with_the_masters_options(gateway: Any, tmp_pat
     port = _free_port()
     log = tmp_path / "locust.log"
     with log.open("wb") as out:
-        master = subprocess.Popen(
+        master = _locust(
             [
-                *LOCUST,
-                "--master",
-                "--master-bind-host",
-                "127.0.0.1",
-                "--master-bind-port",
-                str(port),
-                "--expect-workers",
-                "2",
-                "--headless",
-                "-u",
-                "2",
-                "-r",
-                "2",
-                "-t",
-                "120s",
-                "--host",
-                gateway.url,
-                "--scenario",
-                str(SMOKE),
-                "--credentials",
-                str(gateway.credentials),
-                "--duration",
-                "3s",
-                "--lt-processes",
-                "2",
-                "--lt-out",
-                str(tmp_path),
+                *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)),
+                *("--expect-workers", "2", "--headless", "-u", "2", "-r", "2", "-t", "120s"),
+                *("--host", gateway.url, "--lt-processes", "2", *_ours(gateway, tmp_path)),
             ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            out,
         )
         workers = [
-            subprocess.Popen(
-                [*LOCUST, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            _locust(["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)], out)
             for _ in range(2)
         ]
     try:
