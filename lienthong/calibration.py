@@ -335,21 +335,6 @@ class Calibration:
     steps: tuple[StepResult, ...]
     written_at: str
 
-    def capacity_per_s(self, *, package_kb: float, fanout: float) -> float:
-        """Sends a second one CPU could serve with their fetches, acks and 01 statuses (rough)."""
-        status_kb = 2.0
-        per_package = (
-            self.send_ms
-            + self.send_per_kb_ms * package_kb
-            + fanout * (self.fetch_ms + self.fetch_per_kb_ms * package_kb + self.ack_ms)
-            + fanout * (self.send_ms + self.send_per_kb_ms * status_kb)
-            + fanout * (self.fetch_ms + self.fetch_per_kb_ms * status_kb + self.ack_ms)
-            # the writer: the package, and per recipient its ack, the 01 and the 01's ack
-            + (1 + 3 * fanout) * self.per_row_ms
-            + (package_kb + fanout * status_kb) * self.commit_per_kb_ms
-        )
-        return self.cpus * 1000.0 / per_package if per_package > 0 else math.inf
-
     def residual_text(self) -> str:
         """The residual as a percentage, or why there is none."""
         if self.residual is None:

@@ -10,8 +10,13 @@ a scenario: the TOML, with only ``[hub]`` and ``[network]``, and each figure `li
 writes present, of its type, finite and not negative. A scenario, its JSON record or a partial
 file would otherwise be included silently and judge a hub nobody measured.
 
+The twin starts the simulation's knee search from the hub's rough capacity, read from the file
+the simulation includes (``capacity_per_s``): the same figures, whether the file was given or
+just written, and not the JSON record, which a file edited by hand or written alone lacks.
+
     toml_text, json_text = calibration_texts(cal)
     check_calibration_file(Path("out/calibration.toml"), flag="--calibration")
+    capacity_per_s(Path("out/calibration.toml"), package_kb=133.3, fanout=1.0)
 
 LienthongError
 └── CalibrationFileError   a file given as a calibration is not one
@@ -27,11 +32,18 @@ from typing import TYPE_CHECKING, Any
 
 from lienthong.calibration import CalibrationError
 from lienthong.errors import MISSING, LienthongError, Problem
+from lienthong.toml_text import toml_value
 
 if TYPE_CHECKING:
     from lienthong.calibration import Calibration
 
-__all__ = ["CalibrationFileError", "calibration_texts", "check_calibration_file", "non_finite"]
+__all__ = [
+    "CalibrationFileError",
+    "calibration_texts",
+    "capacity_per_s",
+    "check_calibration_file",
+    "non_finite",
+]
 
 # The sections a calibration writes: the hub, and the client's link (the load generator's time).
 SECTIONS = ("hub", "network")
@@ -69,8 +81,9 @@ class CalibrationFileError(LienthongError):
 
 def check_calibration_file(path: Path, *, flag: str = "--calibration") -> None:
     """Raise CalibrationFileError unless ``path`` is a calibration as `lienthong calibrate`
-    writes it (see the module docstring): one line, the first problem found."""
-    label = f"{flag} {path}"
+    writes it (see the module docstring): one line, the first problem found. ``flag`` names
+    where the file came from (the option that gave it); empty, the file is named alone."""
+    label = _label(path, flag)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -98,6 +111,82 @@ def check_calibration_file(path: Path, *, flag: str = "--calibration") -> None:
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise CalibrationFileError(f"{problems[0]}{more}")
+
+
+def _label(path: Path, flag: str) -> str:
+    return f"{flag} {path}" if flag else str(path)
+
+
+# The figures one package's CPU is made of (per package, per kB, per row written).
+_PACKAGE_CPU = (
+    "hub.send.receive_ms.mean",
+    "hub.send.parse_ms.per_kb",
+    "hub.operations.fetch_ms.mean",
+    "hub.operations.fetch_ms.per_kb",
+    "hub.operations.ack_ms.mean",
+    "hub.commit.per_row_ms",
+    "hub.commit.per_kb_ms",
+)
+# kB of the 01 status each recipient sends back: statuses.size_kb's default
+# (lienthong/scenario/_defaults.py, from EDXML.md).
+_STATUS_KB = 2.0
+
+
+def capacity_per_s(
+    path: Path, *, package_kb: float, fanout: float, flag: str = "--calibration"
+) -> float:
+    """Packages a second the calibrated hub could serve, roughly: its CPUs (``hub.workers``)
+    over the CPU a package of ``package_kb`` to ``fanout`` recipients costs it with its
+    fetches, acknowledgements and 01 statuses. Polls, idle CPU and the commit's wait for the
+    disk are not counted: a starting point for the knee search, not a prediction.
+
+    Checks the file first (``check_calibration_file``); then raises CalibrationFileError,
+    naming the file, the figures and their values, unless the capacity is a finite number
+    > 0 (packages that cost no CPU give an infinite one: no rate to search around).
+
+    >>> capacity_per_s(Path("out/calibration.toml"), package_kb=133.3, fanout=1.0)  # doctest: +SKIP
+    164.07...
+    """
+    check_calibration_file(path, flag=flag)
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    cost = {dotted: _number(doc, dotted) for dotted in _PACKAGE_CPU}
+    send, send_kb, fetch, fetch_kb, ack, per_row, commit_kb = cost.values()
+    per_package_ms = (
+        send
+        + send_kb * package_kb
+        + fanout * (fetch + fetch_kb * package_kb + ack)
+        + fanout * (send + send_kb * _STATUS_KB)
+        + fanout * (fetch + fetch_kb * _STATUS_KB + ack)
+        # the writer: the package, and per recipient its ack, the 01 and the 01's ack
+        + (1 + 3 * fanout) * per_row
+        + (package_kb + fanout * _STATUS_KB) * commit_kb
+    )
+    workers = _number(doc, "hub.workers")
+    capacity = workers * 1000.0 / per_package_ms if per_package_ms > 0 else math.inf
+    if math.isfinite(capacity) and capacity > 0:
+        return capacity
+    if not any(cost.values()):
+        shown = f"{', '.join(cost)} = {toml_value(0.0)}"
+    else:  # a sum or a quotient overflowed: every figure it came from
+        figures = {"hub.workers": _lookup(doc, "hub.workers")[1], **cost}
+        shown = ", ".join(f"{k} = {toml_value(v)}" for k, v in figures.items())
+    why = (
+        "a package costs this hub no CPU: an infinite capacity"
+        if per_package_ms == 0
+        else f"a capacity of {capacity:g} packages/s"
+    )
+    raise CalibrationFileError(
+        f"{_label(path, flag)}: {shown}: {why} (mean package {package_kb:g} kB, fanout "
+        f"{fanout:g}); expected a finite capacity > 0, from the CPU a package costs the hub as "
+        "`lienthong calibrate` measures it (the twin's knee search starts at half of it)"
+    )
+
+
+def _number(doc: dict[str, Any], dotted: str) -> float:
+    """A figure check_calibration_file has found a number."""
+    value = _lookup(doc, dotted)[1]
+    assert isinstance(value, int | float), (dotted, value)
+    return float(value)
 
 
 def _is_json(text: str) -> bool:

@@ -19,6 +19,7 @@ from lienthong.commands.calibrate import (
 )
 
 if TYPE_CHECKING:
+    from lienthong.scenario import Scenario
     from lienthong.twin import TwinResult
 
 
@@ -127,10 +128,24 @@ def _check_numbers(args: argparse.Namespace) -> None:
         )
 
 
+def _guess_per_s(calibration: Path, scenario: Scenario, *, flag: str) -> float:
+    """Where the simulation's knee search starts (packages/s): half the calibrated hub's rough
+    capacity for the scenario's mean package, read from the calibration file the simulation
+    includes. Raises CalibrationFileError when the file is not a calibration, or its capacity
+    not a finite number > 0."""
+    from lienthong.calibration_file import capacity_per_s
+
+    attachments = scenario.attachments
+    mean_kb = attachments.package_kb(attachments.count.mean * attachments.size_kb.mean)
+    capacity = capacity_per_s(
+        calibration, package_kb=mean_kb, fanout=scenario.fanout.mean, flag=flag
+    )
+    return capacity * 0.5
+
+
 def _twin(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from lienthong.calibration_file import check_calibration_file
     from lienthong.harness import writable_directory
     from lienthong.scenario import load_scenario
     from lienthong.twin import TwinRequest, run_twin
@@ -139,13 +154,12 @@ def _twin(args: argparse.Namespace) -> int:
     duration = _duration(args.step_duration)
     fractions = _fractions(args.fractions)
     _check_numbers(args)
-    if args.calibration is not None:
-        check_calibration_file(args.calibration, flag="--calibration")
+    calibration = args.calibration
+    if calibration is not None:  # checked as a calibration too, before anything starts
+        guess = _guess_per_s(calibration, scenario, flag="--calibration")
     out = args.out or Path("out") / f"twin-{scenario.name}"
     writable_directory(out, "--out")
     console = Console(stderr=True)
-    calibration = args.calibration
-    guess = 5.0
     if calibration is None:
         calibration = out / "calibration.toml"
         steps_out = out / "calibration-steps"
@@ -160,10 +174,7 @@ def _twin(args: argparse.Namespace) -> int:
             )
         write_calibration(cal, calibration)
         print_calibration(cal)
-        mean_kb = scenario.attachments.package_kb(
-            scenario.attachments.count.mean * scenario.attachments.size_kb.mean
-        )
-        guess = cal.capacity_per_s(package_kb=mean_kb, fanout=scenario.fanout.mean) * 0.5
+        guess = _guess_per_s(calibration, scenario, flag="")  # the file names itself
     with hub_from_args(args, Path(args.scenario), out) as measured:
         request = TwinRequest(
             scenario=Path(args.scenario),
