@@ -63,7 +63,13 @@ class Measured:
     send_p95_ms: float | None
     achieved_ratio: float
     late_ratio: float
-    lost: int  # accepted items neither fetched nor held by the hub: must stay 0
+    # Accepted items neither fetched nor held by the hub any more: must stay 0. Known only when
+    # the run was reconciled: every count of what the hub still holds was read after the drain.
+    lost: int
+    reconciled: bool
+    # Not reconciled: accepted items neither fetched nor counted as held, lost or still queued
+    # (unknown), an upper bound on the loss; 0 when reconciled.
+    unaccounted: int
     summary: str
 
 
@@ -110,6 +116,21 @@ class TwinResult:
         return max((m.rate_per_s for m in self.measured), default=None)
 
     @property
+    def lost(self) -> int:
+        """Accepted items lost in the runs that were reconciled."""
+        return sum(m.lost for m in self.measured)
+
+    @property
+    def unreconciled(self) -> tuple[Measured, ...]:
+        """The runs whose reconciliation could not be done (the hub's counts unread)."""
+        return tuple(m for m in self.measured if not m.reconciled)
+
+    @property
+    def unaccounted(self) -> int:
+        """Accepted items the unreconciled runs cannot account for: lost or still queued."""
+        return sum(m.unaccounted for m in self.measured)
+
+    @property
     def knee_ratio(self) -> float | None:
         return None if not self.measured_knee else self.predicted_knee / self.measured_knee
 
@@ -131,6 +152,9 @@ class TwinResult:
         out.update(
             no_step_broke=self.no_step_broke,
             largest_measured=self.largest_measured,
+            lost=self.lost,
+            unaccounted=self.unaccounted,
+            unreconciled=[m.summary for m in self.unreconciled],
             knee_ratio=self.knee_ratio,
             knee_ok=self.knee_ok,
             latency_ok=self.latency_ok,
@@ -408,6 +432,12 @@ def _measure(
     )
     planned = max(s["offered"]["planned"], 1)
     send = s["operations"].get("send", {})
+    # Without every count of what the hub still holds after the drain, an item not fetched may
+    # be queued or lost: the summary's "lost" is then only an upper bound (loadtest
+    # Reconciliation.lost and .complete).
+    reconciliation = s["reconciliation"]
+    reconciled = reconciliation["unknown_waiting"] == 0
+    lost = int(reconciliation["lost"])
     return Measured(
         rate_per_s=rate,
         repeat=repeat,
@@ -416,6 +446,8 @@ def _measure(
         send_p95_ms=send.get("p95_ms"),
         achieved_ratio=send.get("ok", 0) / planned,
         late_ratio=s["offered"]["late"] / planned,
-        lost=int(s["reconciliation"].get("lost", 0)),
+        lost=lost if reconciled else 0,
+        reconciled=reconciled,
+        unaccounted=0 if reconciled else lost,
         summary=str(out / "summary.json"),
     )

@@ -266,9 +266,23 @@ def print_twin(result: TwinResult, out: Path) -> None:
             "[red]✗ the hub met every SLO at every rate measured: its knee is above them; "
             "measure higher rates (larger --fractions) to find it[/red]"
         )
-    lost = sum(m.lost for m in result.measured)
-    if lost:
-        console.print(f"[red]✗ {lost} accepted items lost during the steps[/red]")
+    if result.lost:
+        console.print(f"[red]✗ {result.lost} accepted items lost during the steps[/red]")
+    unreconciled = result.unreconciled
+    if unreconciled:
+        # not a loss: the hub may still hold them (each run's summary.json says what it read)
+        accounted = (
+            f"up to {result.unaccounted} accepted items unaccounted for, lost or still queued"
+            if result.unaccounted
+            else "every accepted item was fetched all the same"
+        )
+        names = [Path(m.summary).parent.name for m in unreconciled]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        console.print(
+            f"[yellow]? {len(unreconciled)} of {len(result.measured)} runs could not be "
+            "reconciled (the hub's counts after the drain could not all be read): "
+            f"{accounted} ({shown})[/yellow]"
+        )
     if result.ok:
         verdict = "[green]prediction and measurement agree[/green]"
     elif result.no_step_broke:

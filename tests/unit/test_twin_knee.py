@@ -70,6 +70,8 @@ def _result(search: KneeSearch, rates: Sequence[float], *, predicted_knee: float
             achieved_ratio=1.0,
             late_ratio=0.0,
             lost=0,
+            reconciled=True,
+            unaccounted=0,
             summary="",
         )
         for r in rates

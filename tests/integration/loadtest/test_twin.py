@@ -86,7 +86,10 @@ def test_calibrate_then_twin_end_to_end(tmp_path: Path) -> None:
     for rate, measured, predicted, error in twin["latency_errors"]:
         assert rate <= twin["largest_held"]
         assert error == pytest.approx((predicted - measured) / measured)
-    assert sum(m["lost"] for m in twin["measured"]) == 0
+    # every run reconciled (the embedded hub's counts read) and nothing it accepted lost
+    assert [m["summary"] for m in twin["measured"] if not m["reconciled"]] == twin["unreconciled"]
+    assert twin["unreconciled"] == []
+    assert twin["lost"] == sum(m["lost"] for m in twin["measured"]) == 0
     assert (out / "twin.png").stat().st_size > 0
 
 
