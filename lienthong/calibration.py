@@ -407,6 +407,19 @@ class Calibration:
         return out
 
 
+def _check_hub_cpu(steps: Sequence[StepResult]) -> None:
+    """Refuse CPU readings that cannot be the hub's: a process tree that used no CPU at all
+    while it answered every request of every step is another process (a ``--hub-pid`` naming
+    an idle one), and the regression would find every request free — an infinite hub."""
+    answered = sum(sum(s.counts.values()) for s in steps)
+    if answered and all(s.hub_cpu_s is not None and s.hub_cpu_s <= 0.0 for s in steps):
+        raise CalibrationError(
+            f"the process read as the hub (--hub-pid) used no CPU while the hub answered "
+            f"{answered:,} requests over {len(steps)} steps: expected the pid of the hub's "
+            "server process (its workers are counted as its children)"
+        )
+
+
 def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
     """Service demands from the step measurements (see the module docstring)."""
     if not steps:
@@ -421,6 +434,7 @@ def fit(steps: Sequence[StepResult], *, target: str, cpus: int) -> Calibration:
     gen_cpu_ms, gen_cpu_kb_ms = _generator_cpu(steps)
     residual: float | None  # only the CPU regression has one
     if have_cpu:
+        _check_hub_cpu(steps)
         # Sends and fetches are nearly equally many in every step (each item sent is fetched
         # once), so the regression alone splits their fixed costs poorly (one run 1.5 ms a send,
         # the next 0.0). The workers' own CPU per send, which the hub reports, is taken out

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lienthong.calibration import Step, StepResult, commit_cv, fit, nnls
+from lienthong.calibration import CalibrationError, Step, StepResult, commit_cv, fit, nnls
 from lienthong.readings import parse_metrics
 
 
@@ -130,6 +130,17 @@ def test_fit_recovers_the_demands_of_synthetic_steps() -> None:
     toml = cal.to_toml()
     assert "[hub.send]" in toml
     assert "rtt_ms = 3.0000" in toml
+
+
+def test_fit_refuses_a_hub_process_that_used_no_cpu() -> None:
+    """A --hub-pid naming an idle process reads 0 CPU-s in every step: without the check the
+    regression found every request free, and the twin's capacity infinite."""
+    idle = [dataclasses.replace(s, hub_cpu_s=0.0) for s in _steps()]
+    with pytest.raises(CalibrationError, match=r"--hub-pid\) used no CPU while the hub answered"):
+        fit(idle, target="http://hub", cpus=1)
+    # one step without a tick (a short, light one) is a reading, not a wrong process
+    some = [dataclasses.replace(s, hub_cpu_s=0.0) if i == 0 else s for i, s in enumerate(_steps())]
+    assert fit(some, target="http://hub", cpus=1).send_ms > 0
 
 
 def _with_drain(step: StepResult, share: float) -> StepResult:
