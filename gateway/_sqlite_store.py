@@ -117,6 +117,11 @@ class SqliteStore:
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a missing mount, a directory not ours, a file in the way
+            raise StoreError(
+                f"{self.path}: cannot create its directory {self.path.parent}: {exc.strerror}"
+            ) from None
+        try:
             self._writer = self._connect()
             self._writer.execute("PRAGMA journal_mode = WAL")
             # Pages between checkpoints; a checkpoint runs inside some batch's commit.

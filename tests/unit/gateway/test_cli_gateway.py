@@ -70,6 +70,19 @@ def test_a_database_that_cannot_open_leaves_no_credentials_behind(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.db"]
 
 
+def test_a_database_whose_directory_cannot_be_made_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a file where the database's directory should be (as a missing mount or a directory the
+    # user may not write): it was a traceback and exit 70
+    (tmp_path / "file").write_text("")
+    db = tmp_path / "file" / "sub" / "hub.db"
+    assert main(["gateway", "serve", "--port", "0", "--db", str(db)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"lienthong: {db}: cannot create its directory {db.parent}: ")
+    assert len(err.splitlines()) == 1
+
+
 def test_credentials_command_writes_a_file_and_refuses_to_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
