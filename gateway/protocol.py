@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +84,10 @@ PATHS: Mapping[str, tuple[str, str]] = {
     "countReceiveStatus": ("/countReceiveStatus", "GET"),
     "getAgenciesList": ("/getAgenciesList", "POST"),
 }
+
+# What an HTTP field value cannot hold (RFC 9110 §5.5): control characters other than a tab
+# inside, DEL, and whitespace at either end (stripped on the way).
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|^[ \t]|[ \t]$")
 
 # Header names compared in lower case, as HTTP says (and as ASGI servers hand them over).
 _SIGN_HEADER_L = SIGN_HEADER.lower()
@@ -157,7 +162,9 @@ def sign_headers(
     ``;``-joined names as ``XroadVnpt-sign-header-key`` and the HMAC as ``XroadVnpt-hash-header``.
     Values may be any text; send them UTF-8 encoded (the JSON header stays ASCII).
     Raises ValueError for a parameter name that is empty, has ``;`` or names a reserved header,
-    and for a value with a line break or NUL (HTTP headers cannot carry them).
+    and for a value with a control character (a tab inside is fine) or with spaces or tabs
+    around it: HTTP headers cannot carry them (RFC 9110 §5.5 strips the surrounding ones, so
+    the value the hub sees would differ from the signed one).
     """
     plain: dict[str, str] = {}
     for name, value in params.items():
@@ -167,10 +174,10 @@ def sign_headers(
         if lowered.startswith(_PREFIX_L):
             raise ValueError(f"parameter name {name!r}: must not start with {PREFIX}")
         text = str(value)
-        if "\r" in text or "\n" in text or "\0" in text:
+        if _UNSENDABLE.search(text):
             raise ValueError(
-                f"parameter {name} = {text[:40]!r}: expected a value without line breaks or NUL "
-                "(it travels as an HTTP header)"
+                f"parameter {name} = {text[:40]!r}: expected a value without control characters "
+                "or surrounding spaces (it travels as an HTTP header, which cannot carry them)"
             )
         plain[name] = text
     plain["systemid"] = systemid

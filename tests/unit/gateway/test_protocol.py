@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 
+import h11
 import pytest
 
 from gateway import SignatureError
@@ -129,10 +130,38 @@ def test_reserved_parameter_names_are_refused() -> None:
             sign_headers({name: "v"}, "sys.a", "s", NOW)
 
 
-@pytest.mark.parametrize("value", ["line\nbreak", "carriage\rreturn", "nul\0"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "line\nbreak",
+        "carriage\rreturn",
+        "nul\0",
+        # HTTP strips a field value's surrounding whitespace and has no control characters:
+        # these went out unchecked and httpx failed with its own LocalProtocolError, or the
+        # hub answered a plain-text 400
+        "trailing space ",
+        " leading space",
+        "tab at the end\t",
+        "bell\x07",
+        "escape\x1b[0m",
+        "delete\x7f",
+    ],
+)
 def test_values_http_cannot_carry_are_refused_by_name(value: str) -> None:
     with pytest.raises(ValueError, match=r"parameter description = .*expected a value without"):
         sign_headers({"description": value}, "sys.a", "s", NOW)
+
+
+@pytest.mark.parametrize("value", ["", "inner  spaces", "inner\ttab", "Trạng thái: đã đến"])
+def test_values_http_can_carry_go_out_as_they_were_signed(value: str) -> None:
+    headers = sign_headers({"description": value}, "sys.a", "s", NOW)
+    # h11 is what httpx sends HTTP/1.1 with: it refuses any field value HTTP cannot carry
+    h11.Request(
+        method="POST",
+        target="/updateStatus",
+        headers=[(b"Host", b"hub"), *((k.encode(), v.encode()) for k, v in headers.items())],
+    )
+    assert check_signed_headers(headers, {"sys.a": "s"}, now_s=NOW).param("description") == value
 
 
 def test_answer_envelope_round_trip() -> None:
