@@ -72,7 +72,8 @@ def _bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
     ``max_head_bytes``: httptools itself buffers a header of any size before the app sees it,
     so one request with a 50 MB header would hold 50 MB before authentication could refuse it.
     Bytes are counted as they arrive, until the headers are complete; past the bound the
-    connection gets 431 (the JSON answer envelope) and is closed."""
+    connection gets 431 (the JSON answer envelope) and is closed. A request the parser refuses
+    gets 400 with the envelope, and the connection is closed."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     body = encode_answer(
@@ -82,6 +83,21 @@ def _bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
     refusal = (
         b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+    )
+    # What the parser refuses (a control character in a header, a space in a header's name, a
+    # Content-Length that is not a number, a broken chunk) gets the envelope too, not uvicorn's
+    # text/plain "Invalid HTTP request received." (httptools does not say which it was).
+    unparsable_body = encode_answer(
+        error_code=ErrorCode.INVALID_FILE,
+        error_desc="the request is not valid HTTP/1.1: a header name or value with a character "
+        "HTTP does not allow, a bad Content-Length or chunk, or a malformed request line; "
+        "expected what the SDK sends",
+    )
+    unparsable = (
+        b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: "
+        + str(len(unparsable_body)).encode()
+        + b"\r\nconnection: close\r\n\r\n"
+        + unparsable_body
     )
 
     class BoundedHttpTools(HttpToolsProtocol):
@@ -99,6 +115,10 @@ def _bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
             if over and not self.transport.is_closing():
                 self.transport.write(refusal)
                 self.transport.close()
+
+        def send_400_response(self, msg: str) -> None:
+            self.transport.write(unparsable)
+            self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._head_open = False

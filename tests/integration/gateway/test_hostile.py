@@ -252,6 +252,34 @@ def test_a_header_flood_is_cut_off_before_authentication(
     _assert_serving(small_hub, numbers)
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /countReceiveEdoc HTTP/1.1\r\nHost: hub\r\nsystemid: a\x01b\r\n\r\n",
+        b"GET /countReceiveEdoc HTTP/1.1\r\nHost: hub\r\nBad Name: x\r\n\r\n",
+        b"POST /sendEdoc HTTP/1.1\r\nHost: hub\r\nContent-Length: ten\r\n\r\n",
+    ],
+)
+def test_a_request_http_cannot_parse_is_answered_with_the_envelope(
+    small_hub: RunningHub, numbers: Callable[[], int], head: bytes
+) -> None:
+    # uvicorn's own answer was text/plain "Invalid HTTP request received."
+    host, port = small_hub.url.split("//")[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10.0) as conn:
+        conn.sendall(head)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status_line.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"content-type: application/json" in headers.lower()
+    refusal = decode_answer(body)
+    assert (refusal.ok, refusal.error_code) == (False, "10")
+    assert refusal.error_desc.startswith("the request is not valid HTTP/1.1: ")
+    _assert_serving(small_hub, numbers)
+
+
 @pytest.mark.parametrize("value", ["9" * 400, "²", "yesterday"])
 def test_a_bad_from_date_is_400_naming_it(small_hub: RunningHub, value: str) -> None:
     systemid, secret = small_hub.secret(G22)
