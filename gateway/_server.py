@@ -3,8 +3,9 @@
 uvicorn runs with uvloop and httptools; the server binds its socket itself so ``port`` 0 works,
 and prints one line ``lienthong gateway: listening on http://HOST:PORT`` to stdout once it
 accepts requests (tests and the load test wait for that line). SIGTERM (or SIGINT) stops it
-cleanly: no new connections, requests in flight finish (up to ``shutdown_timeout_s``), the
-writer commits everything queued, the database is closed, exit code 0.
+cleanly: no new connections, requests in flight finish (up to ``shutdown_timeout_s``; one whose
+first bytes had arrived too, answered with ``Connection: close``), the writer commits
+everything queued, the database is closed, exit code 0.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from gateway._sqlite_store import SqliteStore
 from gateway.protocol import ErrorCode, encode_answer
 
 __all__ = ["build_hub", "default_credentials_path", "serve"]
+
+# At SIGTERM, how long a connection with no request under way stays open: a request already
+# sent reaches the server in that time (at most one event-loop turn) and is answered.
+_SHUTDOWN_GRACE_S = 0.5
 
 
 def default_credentials_path(db: Path) -> Path:
@@ -106,6 +111,7 @@ def _bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
         # headers end inside it).
         _head_open = True
         _head_bytes = 0
+        _draining = False
 
         def data_received(self, data: bytes) -> None:
             if self._head_open:
@@ -124,6 +130,27 @@ def _bounded_httptools(max_head_bytes: int) -> type[asyncio.Protocol]:
             self._head_open = False
             self._head_bytes = 0
             super().on_headers_complete()
+            if self._draining and self.cycle is not None:
+                self.cycle.keep_alive = False  # answered with Connection: close, then closed
+
+        def shutdown(self) -> None:
+            # uvicorn closes at once every connection whose request headers are not complete,
+            # unanswered: a request already arriving (or still in the socket's buffer) was
+            # lost to the client as a reset. Such a request is served and the connection closes
+            # after it; one with nothing of a request closes after a short grace.
+            cycle = self.cycle
+            if cycle is not None and not cycle.response_complete:
+                super().shutdown()  # its answer ends with Connection: close
+                return
+            self._draining = True
+            if not self._head_bytes:
+                self.loop.call_later(_SHUTDOWN_GRACE_S, self._close_if_idle)
+
+        def _close_if_idle(self) -> None:
+            cycle = self.cycle
+            idle = cycle is None or cycle.response_complete
+            if idle and not self._head_bytes and not self.transport.is_closing():
+                self.transport.close()
 
         def on_message_complete(self) -> None:
             super().on_message_complete()

@@ -1,0 +1,80 @@
+"""SIGTERM: a request that had begun to arrive is answered, and what was answered is kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import httpx
+
+from gateway._samples import sample_package
+from gateway.protocol import decode_answer, prepare_call
+from tests.integration.gateway.conftest import G01, G22, RunningHub, start_hub
+
+
+def _address(hub: RunningHub) -> tuple[str, int]:
+    host, port = hub.url.split("//")[1].rsplit(":", 1)
+    return host, int(port)
+
+
+def _wait_until_refused(address: tuple[str, int], *, bound_s: float = 20.0) -> None:
+    """Until the server no longer accepts connections: it has begun its shutdown."""
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(address, timeout=1.0).close()
+        except ConnectionRefusedError:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the server still accepted connections {bound_s:g} s after SIGTERM")
+
+
+def test_a_send_begun_before_sigterm_is_answered_and_kept(tmp_path: Path) -> None:
+    hub = start_hub(tmp_path / "hub", workers=1)
+    systemid, secret = hub.secret(G22)
+    package = sample_package(G22, [G01], number=1)
+    call = prepare_call(
+        "sendEdoc",
+        {"servicetype": "eDoc", "messagetype": "edoc"},
+        systemid=systemid,
+        secret=secret,
+        now_s=time.time(),
+        agency=G22,
+        upload=package,
+    )
+    assert call.body is not None
+    head = f"POST {call.path} HTTP/1.1\r\nHost: hub\r\nContent-Length: {len(call.body)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in call.headers.items()) + "\r\n"
+    request = head.encode() + call.body
+    address = _address(hub)
+    try:
+        with socket.create_connection(address, timeout=30.0) as conn:
+            conn.sendall(request[:40])  # the request line has begun
+            # another connection's answer: the server has read those first bytes by now
+            assert httpx.get(hub.url + "/healthz", timeout=10.0).status_code == 200
+            os.kill(hub.process.pid, signal.SIGTERM)
+            _wait_until_refused(address)
+            answer = b""
+            try:
+                conn.sendall(request[40:])
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            except (BrokenPipeError, ConnectionResetError):  # closed unanswered (uvicorn's way)
+                pass
+    finally:
+        assert hub.process.stop() == 0
+    status_line, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status_line.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert b"connection: close" in headers.lower()
+    doc_id = decode_answer(body).doc_id
+    assert doc_id
+    again = start_hub(tmp_path / "hub", workers=1)
+    try:
+        with again.client(G01) as recipient:
+            assert [item["docId"] for item in recipient.received_list()] == [doc_id]
+    finally:
+        assert again.process.stop() == 0
