@@ -308,8 +308,11 @@ def _serve(spec: IntakeSpec, tasks: BinaryIO, answers: BinaryIO) -> None:
 
 
 def main() -> None:
-    # Ctrl-C reaches the whole process group; the server stops its workers itself.
+    # Ctrl-C reaches the whole process group, and a SIGTERM may too (systemd's control-group
+    # kill, `kill -TERM -PGID`): the server finishes the sends its workers hold, then closes
+    # their pipes and they leave. SIGKILL still ends a worker (and it is replaced).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     spec = IntakeSpec(**json.loads(sys.argv[1]))
     tasks, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the pipe

@@ -72,6 +72,27 @@ def test_workers_leave_with_their_server(tmp_path: Path) -> None:
     assert not [w for w in workers if _alive(w)]
 
 
+def test_a_sigterm_to_the_whole_group_leaves_the_workers_to_their_server(
+    tmp_path: Path, numbers: Callable[[], int]
+) -> None:
+    # systemd (KillMode=control-group), `kill -TERM -PGID` and container runtimes signal every
+    # process at once: the workers died under the sends they held (error 20) and were
+    # replaced during the shutdown; like Ctrl-C, SIGTERM is now the server's to act on.
+    hub = start_hub(tmp_path, workers=1)
+    try:
+        (worker,) = _children(hub.process.pid)
+        os.kill(worker, signal.SIGTERM)
+        with hub.client(G22) as client:  # parsed by that one worker, after the signal
+            client.send_edoc(sample_package(G22, [G01], number=numbers()))
+        assert _children(hub.process.pid) == [worker]
+    finally:
+        assert hub.process.stop() == 0
+    deadline = time.monotonic() + 10.0
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)  # it left with its server
+
+
 def test_cpus_pin_the_server_and_every_worker(tmp_path: Path) -> None:
     cpu = min(os.sched_getaffinity(0))
     pinned = start_hub(tmp_path, workers=2, cpus=str(cpu))
