@@ -21,6 +21,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lienthong import __version__
 from lienthong.errors import LienthongError
@@ -40,8 +41,17 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (the flag, the value, what was wrong) instead
+    of the whole usage text: the subcommands' parsers are of this class too (argparse makes
+    subparsers of their parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lienthong",
         description="Capacity planning and load testing for Vietnam's national document hub (VXP).",
     )

@@ -70,6 +70,37 @@ def test_bad_override_is_reported(scenarios_dir: Path, capsys: pytest.CaptureFix
     assert "expected key.path=value" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["sim", "run", "x.toml", "--seed", "abc"],
+            "lienthong sim run: argument --seed: invalid int value: 'abc' "
+            "(see lienthong sim run --help)",
+        ),
+        (
+            ["gateway", "serve", "--port", "abc"],
+            "lienthong gateway serve: argument --port: invalid int value: 'abc' "
+            "(see lienthong gateway serve --help)",
+        ),
+        (
+            ["envelope", "check"],
+            "lienthong envelope check: the following arguments are required: FILE "
+            "(see lienthong envelope check --help)",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A flag argparse refuses is one line naming the command, the flag and the value (it was
+    the whole usage text, then the error)."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [line]
+
+
 def test_agencies_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["agencies", "list", "2025"]) == 0
     out = capsys.readouterr().out
