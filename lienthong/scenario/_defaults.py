@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["defaults_for"]
 
 _HUB = """
-outages = []  # [{ start = "2d10h", duration = "2h" }]: hub down windows
+outages = []  # [{ start = "10h", duration = "2h" }]: hub down windows, not overlapping
 
 [scenario]
 name = "unnamed"

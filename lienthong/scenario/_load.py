@@ -10,6 +10,7 @@ file (TOML) → includes → ``--set`` overrides → defaults of its kind → ty
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import tomllib
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.agencies import KINDS, load_directory
+from lienthong.durations import format_duration
 from lienthong.errors import MISSING, DirectoryError, Problem, ScenarioError
 from lienthong.scenario._defaults import KINDS as SCENARIO_KINDS
 from lienthong.scenario._defaults import defaults_for
@@ -260,7 +262,7 @@ def _build(r: Reader, source: str) -> Scenario:
     run = _run(r)
     topology, regions = _topology(r)
     calendar = _calendar(r)
-    traffic = _traffic(r, run)
+    traffic, traffic_windows = _traffic(r, run)
     fanout = r.discrete("fanout", low=1)
     recipients_available = len(topology.agencies) - 1
     if topology.agencies and fanout.max > max(recipients_available, 1):
@@ -284,7 +286,9 @@ def _build(r: Reader, source: str) -> Scenario:
     )
     network = _network(r, topology.directory, regions)
     hub = _hub(r)
-    outages = _windows(r, "outages", factor=False)
+    keyed_outages = _windows(r, "outages", factor=False)
+    _no_overlap(r, keyed_outages)
+    outages = tuple(w for _, w in keyed_outages)
     slo = _slo(r)
     load = Load(
         start_at_s=r.duration("load.start_at"),
@@ -293,6 +297,7 @@ def _build(r: Reader, source: str) -> Scenario:
         rate_per_s=r.optional_number("load.rate_per_s", low=0.0, low_open=True),
         late_after_ms=r.number("load.late_after_ms", low=0.0),
     )
+    _played(r, run, load, (*traffic_windows, *keyed_outages))
     return Scenario(
         name=name,
         kind=kind,  # type: ignore[arg-type]
@@ -395,7 +400,7 @@ def _clock(text: str) -> float:
     return h * 3600.0 + m * 60.0
 
 
-def _traffic(r: Reader, run: Run) -> Traffic:
+def _traffic(r: Reader, run: Run) -> tuple[Traffic, list[tuple[str, Window]]]:
     volume = r.number("traffic.packages_per_working_day", low=0.0)
     daily = r.floats("traffic.daily_profile", length=24)
     if not sum(daily) > 0:
@@ -407,12 +412,14 @@ def _traffic(r: Reader, run: Run) -> Traffic:
         r.problem("traffic.priority_weights", list(priorities), "5 weights ≥ 0, not all 0")
         priorities = (1.0, 0.0, 0.0, 0.0, 0.0)
     surges = _windows(r, "traffic.surges", factor=True)
-    return Traffic(volume, daily, weekly, surges, priorities)
+    traffic = Traffic(volume, daily, weekly, tuple(w for _, w in surges), priorities)
+    return traffic, surges
 
 
-def _windows(r: Reader, key: str, *, factor: bool) -> tuple[Window, ...]:
+def _windows(r: Reader, key: str, *, factor: bool) -> list[tuple[str, Window]]:
+    """The windows under ``key`` in time order, each with its key (``outages[2]``)."""
     allowed = ("start", "duration", "factor") if factor else ("start", "duration")
-    out: list[Window] = []
+    out: list[tuple[str, Window]] = []
     for item_key, table in r.tables(key):
         r.check_keys(item_key, table, allowed)
         for needed in allowed:
@@ -425,12 +432,48 @@ def _windows(r: Reader, key: str, *, factor: bool) -> tuple[Window, ...]:
         start = r.duration(f"{item_key}.start", value=table.get("start", 0))
         duration = r.duration(f"{item_key}.duration", value=table.get("duration", 1), positive=True)
         f = (
-            r.number(f"{item_key}.factor", low=0.0, value=table.get("factor", 1.0))
+            # a factor of 0 silences the traffic: not a surge (weekly_profile has the days off)
+            r.number(f"{item_key}.factor", low=0.0, low_open=True, value=table.get("factor", 1.0))
             if factor
             else 1.0
         )
-        out.append(Window(start, duration, f))
-    return tuple(sorted(out, key=lambda w: w.start_s))
+        out.append((item_key, Window(start, duration, f)))
+    return sorted(out, key=lambda kw: kw[1].start_s)
+
+
+def _no_overlap(r: Reader, windows: list[tuple[str, Window]]) -> None:
+    """Outages may not overlap: two windows for one stretch of downtime is a typo, not a plan
+    (surges may: their factors multiply)."""
+    for (before_key, before), (key, w) in itertools.pairwise(windows):
+        if w.start_s < before.end_s:
+            r.problem(
+                key,
+                r.raw_peek(key),
+                f"expected windows that do not overlap ({before_key} runs "
+                f"{format_duration(before.start_s)}–{format_duration(before.end_s)})",
+            )
+
+
+def _played(r: Reader, run: Run, load: Load, windows: Sequence[tuple[str, Window]]) -> None:
+    """A surge or outage must start before the end of what a run plays: the simulation's
+    ``[0, run.horizon)`` or the load test's window. One past both changes nothing, silently."""
+    if any(p.key.startswith(("run.horizon", "load.")) for p in r.problems):
+        return  # a stand-in value: nothing to judge against
+    load_end = load.start_at_s + load.duration_s * load.speedup
+    end = max(run.horizon_s, load_end)
+    for key, w in windows:
+        if w.start_s >= end:
+            r.problem(
+                f"{key}.start",
+                r.raw_peek(f"{key}.start"),
+                f"expected a start before run.horizon ({format_duration(run.horizon_s)})"
+                + (
+                    f" or the end of the load test's window ({format_duration(load_end)})"
+                    if load_end > run.horizon_s
+                    else ""
+                )
+                + ": no run plays it",
+            )
 
 
 def _statuses(r: Reader) -> Statuses:

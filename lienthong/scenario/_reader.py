@@ -96,11 +96,18 @@ class Reader:
         return list(node) if isinstance(node, dict) else []
 
     def raw_peek(self, key: str) -> object:
+        """The raw value at dotted ``key`` (``outages[1].start`` too), MISSING if absent."""
         node: object = self.data
         for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
+            name, _, index = part.partition("[")
+            if not isinstance(node, dict) or name not in node:
                 return MISSING
-            node = node[part]
+            node = node[name]
+            if index:
+                i = int(index.rstrip("]"))
+                if not isinstance(node, list) or not 0 <= i < len(node):
+                    return MISSING
+                node = node[i]
         return node
 
     def report_unknown(self) -> None:
