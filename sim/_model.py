@@ -5,9 +5,9 @@
                      │ status messages                   ▼
                   clerks  ◄── fetched ── pollers (list, fetch, ack) of every body
 
-The run covers ``[0, run.horizon)`` for new packages, then a drain (``drain_s``) in which
-packages already sent are delivered and answered, so latencies of the last ones are not cut
-short. Statistics cover the window ``[run.warmup, run.horizon)`` (``_measure.py``).
+The run covers ``[0, run.horizon)`` for new packages, then a drain (``drain_s``, after any
+outage still running at the horizon) in which packages already sent are delivered and
+answered, so latencies of the last ones are not cut short. Statistics cover the window ``[run.warmup, run.horizon)`` (``_measure.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from sim._streams import Streams
 
 __all__ = ["DRAIN_MARGIN_S", "drain_s", "simulate"]
 
-# After the horizon: room for the last retries, two poll intervals (delivery, then the 01
-# back) and this margin for the requests in between.
+# After the horizon — or after the last outage, when one runs past it: room for the last
+# retries, two poll intervals (delivery, then the 01 back) and this margin for the requests in
+# between.
 DRAIN_MARGIN_S = 600.0
 _PROGRESS_STEPS = 50
 
@@ -40,9 +41,12 @@ Progress = Callable[[float], None]
 
 
 def drain_s(scenario: Scenario) -> float:
-    """How long the run goes on after ``run.horizon`` without new packages."""
+    """How long the run goes on after ``run.horizon`` without new packages: an outage that
+    runs past the horizon is waited out first (deliveries waiting at the hub stay unfetched
+    and their latencies unmeasured until it ends)."""
     polls = 2.0 * scenario.polling.interval_s if scenario.polling.enabled else 0.0
-    return math.fsum(scenario.hub.retry.backoff_s) + polls + DRAIN_MARGIN_S
+    down = max((w.end_s for w in scenario.outages), default=0.0) - scenario.run.horizon_s
+    return max(down, 0.0) + math.fsum(scenario.hub.retry.backoff_s) + polls + DRAIN_MARGIN_S
 
 
 class _Model:

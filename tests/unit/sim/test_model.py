@@ -9,6 +9,7 @@ import pytest
 
 import sim
 from lienthong.scenario import load_scenario
+from sim import _measure as sim_measure
 
 Write = Callable[..., Path]
 
@@ -84,6 +85,24 @@ def test_an_outage_fails_requests_and_the_backlog_drains(write_scenario: Write) 
     during = sum(hourly[int(1900 / width) : int(2350 / width)])
     assert during == 0  # nothing is accepted while the hub is down
     assert m["delivery_s.p99"].mean > 600  # the backlog waited out the outage
+
+
+def test_an_outage_past_the_horizon_is_waited_out_before_the_run_ends(
+    write_scenario: Write,
+) -> None:
+    # Down from 1h20m to 2h10m: 40 minutes past the 1h30m horizon, longer than the drain of
+    # 930 s of backoff + two 60 s polls + 600 s. Deliveries that were waiting when the hub went
+    # down are fetched once it is back, and their latency carries the outage.
+    path = write_scenario('outages = [{ start = "1h20m", duration = "50m" }]\n' + HUB)
+    r = sim.run(load_scenario(path), processes=1)
+    m = r.metrics
+    assert m["deliveries.available"].mean > 0
+    assert m["deliveries.unfetched"].values == (0.0,)
+    # those waiting when the hub went down at 1h20m were fetched after it came back at 2h10m
+    counts = r.histograms["delivery_s"]
+    edges = sim_measure.HIST_EDGES_S
+    assert sum(c for c, lo in zip(counts, edges[:-1], strict=False) if lo >= 45 * 60.0) > 0
+    assert r.to_json()["model"]["drain_s"] >= 40 * 60.0
 
 
 def test_rate_limit_answers_429(write_scenario: Write) -> None:
