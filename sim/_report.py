@@ -140,13 +140,15 @@ def summary_tables(results: Results) -> list[RenderableType]:
         ("deliveries", "deliveries.available"),
         ("recipients per package", "packages.recipients_mean"),
         ("retries of packages", "packages.retries"),
+        ("packages given up", "packages.given_up"),
+        ("status messages given up", "statuses.given_up"),
         ("deliveries unfetched at the end", "deliveries.unfetched"),
     ):
         flow.add_row(label, show(m.get(key)))
     for label, key in (
         ("refused (503, 429)", "ratios.refusal"),
         ("failed (also connection errors)", "ratios.failure"),
-        ("given up", "ratios.giveup"),
+        ("given up, of packages and statuses sent", "ratios.giveup"),
     ):
         flow.add_row(label, percent(m.get(key)))
     little = m.get("little.discrepancy")
