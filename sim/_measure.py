@@ -18,7 +18,10 @@ Names (``scalars``), all in the units they carry:
   ``stations.commit.load``: rows per second over what the writer could commit with full
   batches (group commit keeps the writer busy long before it is full);
 - ``ratios.*``: refusal (503 + 429), failure (also connection errors), give-up, achieved;
-- ``little.*``: L (time-average number inside the hub), λ, W and (L − λW) / L;
+- ``little.*``: L (time-average number inside the hub), λ, W and (L − λW) / L
+  (``discrepancy``); ``edges``, the part of it due to requests across the window's edges
+  (all of it, up to rounding: the rest would be a bookkeeping fault), and how many were
+  inside at the window's start and end;
 - ``priority.<0-4>.delivery_mean_s``: delivery by the package's priority (the hub serves all
   alike; the breakdown shows it).
 """
@@ -286,6 +289,16 @@ def summarise(
     out["little.lambda_per_s"] = lam
     out["little.W_s"] = big_w
     out["little.discrepancy"] = (big_l - lam * big_w) / big_l if big_l > 0 else math.nan
+    # L − λW is exactly the time requests spend across the window's edges: inside during the
+    # window after coming in before it, less the time after it of those that came in during
+    # it. Zero only when the hub is as empty at the end as at the start (stationary, or
+    # drained); a hub still filling at the end (an overload, a surge) gives λW > L.
+    before = admits < w0
+    carried_in = overlap_total(admits[before], exits[before], w0, w1)
+    carried_out = float(np.maximum(exits[admitted] - w1, 0.0).sum())
+    out["little.edges"] = (carried_in - carried_out) / span / big_l if big_l > 0 else math.nan
+    out["little.inside_at_start"] = float(((admits < w0) & (exits > w0)).sum())
+    out["little.inside_at_end"] = float(((admits < w1) & (exits > w1)).sum())
     out["little.censored"] = float((censored & admitted).sum())
     out["hub.inside_mean"] = big_l
     out["hub.inside_max"] = float(max_overlapping(admits, exits, w0, w1))

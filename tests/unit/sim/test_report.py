@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 import sim
@@ -57,3 +58,29 @@ def test_give_ups_of_packages_and_of_statuses_are_counted_apart(write_scenario: 
         m["packages.offered"].mean + m["statuses.offered"].mean
     )
     assert _value(text, "given up, of packages and statuses sent") == f"{ratio * 100:.2g} %"
+
+
+def test_little_law_discrepancy_of_a_hub_filling_up_is_explained(write_scenario: Write) -> None:
+    # One worker and 70 ms of verification a kB: the morning's packages outrun it and the hub
+    # is still full at the end of the window. L − λW is then the time requests spend past
+    # that end, not a fault, and the summary says so.
+    text = HUB.replace(
+        "[polling]",
+        '[hub]\nworkers = 1\n[hub.send]\nverify_ms = { dist = "deterministic", mean = 0.1,'
+        " per_kb = 70.0 }\n[polling]",
+    )
+    r = sim.run(load_scenario(write_scenario(text)), processes=1)
+    m = r.metrics
+    (d,) = m["little.discrepancy"].values
+    assert d < -0.01  # λW > L: requests admitted in the window stay past its end
+    assert m["little.edges"].values[0] == pytest.approx(d, abs=1e-9)
+    assert m["little.inside_at_end"].values[0] > 0
+    row = _value(_summary(r), "Little's law: |L − λW|/L, worst run")
+    assert row.startswith(f"{abs(d) * 100:.3f} %: requests across the window's edges")
+    assert f"{m['little.inside_at_end'].values[0]:,.0f} inside at its end" in row
+
+
+def test_little_law_on_a_quiet_hub_is_printed_without_comment(write_scenario: Write) -> None:
+    r = sim.run(load_scenario(write_scenario(HUB)), processes=1)
+    assert abs(r.metrics["little.discrepancy"].values[0]) < 1e-3
+    assert _value(_summary(r), "Little's law: |L − λW|/L, worst run").endswith(" %")
