@@ -125,6 +125,7 @@ def write_knee(result: KneeResult, out: Path) -> list[Path]:
 def summary_tables(results: Results) -> list[RenderableType]:
     """The summary of a run as rich tables."""
     from rich.table import Table
+    from rich.text import Text
 
     m = results.metrics
     s = results.scenario
@@ -157,6 +158,23 @@ def summary_tables(results: Results) -> list[RenderableType]:
     ):
         flow.add_row(label, percent(m.get(key)))
     flow.add_row("Little's law: |L − λW|/L, worst run", _little(m))
+    unplayed = [
+        f"{kind} at {format_duration(w.start_s)}"
+        for kind, windows in (("outage", s.outages), ("surge", s.traffic.surges))
+        for w in windows
+        if w.start_s >= s.run.horizon_s
+    ]
+    # a horizon shortened for a quick look: the run says what it left out, on a line of its own
+    left_out = (
+        [
+            Text(
+                f"not played, at or past run.horizon ({format_duration(s.run.horizon_s)}): "
+                + ", ".join(unplayed)
+            )
+        ]
+        if unplayed
+        else []
+    )
 
     lat = Table(title="latency", title_justify="left")
     for col in ("", "mean", "p50", "p95", "p99"):
@@ -215,7 +233,7 @@ def summary_tables(results: Results) -> list[RenderableType]:
         if v.note:
             mark += f": {v.note}"
         slo.add_row(v.slo.removeprefix("slo."), _fmt(v.threshold), show(v.value), mark)
-    return [flow, lat, res, slo]
+    return [flow, *left_out, lat, res, slo]
 
 
 def _little(m: Mapping[str, Estimate]) -> str:

@@ -262,7 +262,7 @@ def _build(r: Reader, source: str) -> Scenario:
     run = _run(r)
     topology, regions = _topology(r)
     calendar = _calendar(r)
-    traffic, traffic_windows = _traffic(r, run)
+    traffic = _traffic(r, run)
     fanout = r.discrete("fanout", low=1)
     recipients_available = len(topology.agencies) - 1
     if topology.agencies and fanout.max > max(recipients_available, 1):
@@ -297,7 +297,6 @@ def _build(r: Reader, source: str) -> Scenario:
         rate_per_s=r.optional_number("load.rate_per_s", low=0.0, low_open=True),
         late_after_ms=r.number("load.late_after_ms", low=0.0),
     )
-    _played(r, run, load, (*traffic_windows, *keyed_outages))
     return Scenario(
         name=name,
         kind=kind,  # type: ignore[arg-type]
@@ -400,7 +399,7 @@ def _clock(text: str) -> float:
     return h * 3600.0 + m * 60.0
 
 
-def _traffic(r: Reader, run: Run) -> tuple[Traffic, list[tuple[str, Window]]]:
+def _traffic(r: Reader, run: Run) -> Traffic:
     volume = r.number("traffic.packages_per_working_day", low=0.0)
     daily = r.floats("traffic.daily_profile", length=24)
     if not sum(daily) > 0:
@@ -412,8 +411,7 @@ def _traffic(r: Reader, run: Run) -> tuple[Traffic, list[tuple[str, Window]]]:
         r.problem("traffic.priority_weights", list(priorities), "5 weights ≥ 0, not all 0")
         priorities = (1.0, 0.0, 0.0, 0.0, 0.0)
     surges = _windows(r, "traffic.surges", factor=True)
-    traffic = Traffic(volume, daily, weekly, tuple(w for _, w in surges), priorities)
-    return traffic, surges
+    return Traffic(volume, daily, weekly, tuple(w for _, w in surges), priorities)
 
 
 def _windows(r: Reader, key: str, *, factor: bool) -> list[tuple[str, Window]]:
@@ -451,28 +449,6 @@ def _no_overlap(r: Reader, windows: list[tuple[str, Window]]) -> None:
                 r.raw_peek(key),
                 f"expected windows that do not overlap ({before_key} runs "
                 f"{format_duration(before.start_s)}–{format_duration(before.end_s)})",
-            )
-
-
-def _played(r: Reader, run: Run, load: Load, windows: Sequence[tuple[str, Window]]) -> None:
-    """A surge or outage must start before the end of what a run plays: the simulation's
-    ``[0, run.horizon)`` or the load test's window. One past both changes nothing, silently."""
-    if any(p.key.startswith(("run.horizon", "load.")) for p in r.problems):
-        return  # a stand-in value: nothing to judge against
-    load_end = load.start_at_s + load.duration_s * load.speedup
-    end = max(run.horizon_s, load_end)
-    for key, w in windows:
-        if w.start_s >= end:
-            r.problem(
-                f"{key}.start",
-                r.raw_peek(f"{key}.start"),
-                f"expected a start before run.horizon ({format_duration(run.horizon_s)})"
-                + (
-                    f" or the end of the load test's window ({format_duration(load_end)})"
-                    if load_end > run.horizon_s
-                    else ""
-                )
-                + ": no run plays it",
             )
 
 

@@ -258,10 +258,6 @@ def _problems(path: Path, overrides: tuple[str, ...] = ()) -> list[str]:
         ('[load]\nduration = "forever"', 'load.duration = "forever": expected a duration'),
         ('outages = [{ start = "1h" }]', "outages[0].duration: expected duration"),
         (
-            'outages = [{ start = "1d", duration = "1h" }]',
-            'outages[0].start = "1d": expected a start before run.horizon (1d)',
-        ),
-        (
             'outages = [{ start = "2h", duration = "1h" }, { start = "1h", duration = "90m" }]',
             'outages[0] = { start = "2h", duration = "1h" }: expected windows that do not overlap'
             " (outages[1] runs 1h–2h30m)",
@@ -269,10 +265,6 @@ def _problems(path: Path, overrides: tuple[str, ...] = ()) -> list[str]:
         (
             '[traffic]\nsurges = [{ start = "1h", duration = "1h", factor = 0 }]',
             "traffic.surges[0].factor = 0: expected a number > 0",
-        ),
-        (
-            '[traffic]\nsurges = [{ start = "3d", duration = "1h", factor = 5 }]',
-            'traffic.surges[0].start = "3d": expected a start before run.horizon (1d)',
         ),
         ('[scenario]\nkind = "network"', 'scenario.kind = "network": expected one of hub, queue'),
         ("[hub]\nworkerz = 4", "hub.workerz: unknown key; did you mean hub.workers?"),
@@ -307,13 +299,15 @@ def test_override_problems_name_the_override(scenarios_dir: Path) -> None:
     )
 
 
-def test_windows_that_a_run_plays_are_accepted(write_scenario: Write) -> None:
-    # Back to back outages do not overlap; a window past run.horizon is kept when the load
-    # test's window (load.start_at + load.duration × load.speedup) reaches it.
+def test_back_to_back_outages_and_windows_past_the_horizon_are_accepted(
+    write_scenario: Write,
+) -> None:
+    # Back to back outages do not overlap. A window past run.horizon is no error: shortening
+    # the horizon is how one takes a quick look at a scenario (the summary names what it left
+    # out), and the load test's window may reach it.
     path = write_scenario(
         'outages = [{ start = "1h", duration = "1h" }, { start = "2h", duration = "1h" },'
-        ' { start = "5h", duration = "1h" }]\n'
-        '[run]\nhorizon = "4h"\n[load]\nstart_at = "5h"\nspeedup = 60\nduration = "1m"\n'
+        ' { start = "5h", duration = "1h" }]\n[run]\nhorizon = "4h"\n'
     )
     s = load_scenario(path)
     assert [(w.start_s, w.end_s) for w in s.outages] == [
@@ -321,14 +315,6 @@ def test_windows_that_a_run_plays_are_accepted(write_scenario: Write) -> None:
         (7200.0, 10800.0),
         (18000.0, 21600.0),
     ]
-
-
-def test_a_window_is_judged_against_a_horizon_that_was_read(scenarios_dir: Path) -> None:
-    (problem,) = _problems(
-        scenarios_dir / "smoke.toml",
-        ('run.horizon="-1h"', 'outages=[{ start = "1h", duration = "1h" }]'),
-    )
-    assert 'run.horizon = "-1h"' in problem
 
 
 def test_a_bad_horizon_is_one_problem_not_a_false_second(scenarios_dir: Path) -> None:

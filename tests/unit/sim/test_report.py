@@ -84,3 +84,16 @@ def test_little_law_on_a_quiet_hub_is_printed_without_comment(write_scenario: Wr
     r = sim.run(load_scenario(write_scenario(HUB)), processes=1)
     assert abs(r.metrics["little.discrepancy"].values[0]) < 1e-3
     assert _value(_summary(r), "Little's law: |L − λW|/L, worst run").endswith(" %")
+
+
+def test_the_summary_names_the_windows_a_shortened_horizon_leaves_out(
+    write_scenario: Write,
+) -> None:
+    path = write_scenario(
+        'outages = [{ start = "20m", duration = "5m" }, { start = "3h", duration = "1h" }]\n'
+        + HUB.replace(
+            "[traffic]", '[traffic]\nsurges = [{ start = "1d", duration = "1h", factor = 5 }]'
+        )
+    )
+    text = _summary(sim.run(load_scenario(path), processes=1))
+    assert "not played, at or past run.horizon (1h30m): outage at 3h, surge at 1d" in text
