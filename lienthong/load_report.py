@@ -122,6 +122,9 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
         for op, n, reason in reasons:
             why.add_row(op, str(n), escape(reason))
         console.print(why)
+    backoff = summary.get("drain_backoff", {})
+    if backoff.get("refused"):
+        console.print(_backoff_line(backoff))
     if "prediction" in summary:
         pr = summary["prediction"]
         side = Table(
@@ -183,6 +186,21 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
     console.print(
         f"{verdict}; outputs in {out} (summary.json, locust_stats.csv, locust.html, load.png)"
     )
+
+
+def _backoff_line(backoff: dict[str, Any]) -> str:
+    """How the drain met a hub that refused it (``summary.json`` drain_backoff)."""
+    refused, bare = backoff["refused"], backoff["without_retry_after"]
+    given = f", {bare} without Retry-After" if bare else ""
+    line = (
+        f"drain: the hub refused {refused} of its calls (429/503{given}); it backed off as "
+        f"asked: {backoff['waits']} waits, {backoff['waited_s']:.1f} s in all (summed over "
+        "calls waiting at once)"
+    )
+    not_made = sum(backoff["not_made"].values())
+    if not_made:
+        line += f"; {not_made} calls not made: the hub asked to wait past the drain's deadline"
+    return line
 
 
 def write_plot(summary: dict[str, Any], path: Path) -> Path:

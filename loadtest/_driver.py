@@ -8,7 +8,9 @@ polls as the simulation's does (``sim/_polls.py``): one request at a time — bo
 each package (fetch, acknowledge, its 01), then each status — and a poll that overruns its
 interval is followed by the next tick on its grid, not at once. After the run's duration no new
 package or delayed status is started, and the pollers drain what the hub still holds so the
-reconciliation can account for every accepted package.
+reconciliation can account for every accepted package. The drain is the harness's own check,
+not offered load: when the hub refuses its calls it waits as long as the hub asks
+(``_backoff.py``), never past its deadline; the run's clients retry on the field's schedule.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 
 from edxml import EnvelopeError, Package, StatusMessage, parse
 from lienthong.scenario import Scenario
-from loadtest._log import OK, RunLog
+from loadtest._backoff import Backoff
+from loadtest._log import OK, REFUSED, RunLog
 from loadtest._packages import PackageFactory, status_key
 from loadtest._plan import Arrival, plan_arrivals, senders_of
 from loadtest._reconcile import Ledger
@@ -96,6 +99,7 @@ class Driver:
         self._not_due = 0  # delayed statuses that fall due after the run: never sent
         self._sending = 0  # sends (packages or statuses) started and not yet answered
         self._main: gevent.Greenlet | None = None  # the greenlet playing the run
+        self._backoff: Backoff | None = None  # while draining: when the hub lets calls go
         self._failed = False
 
     # -- the run -------------------------------------------------------------------------
@@ -156,6 +160,7 @@ class Driver:
         """
         step = min(self.wall.polling.interval_s, _DRAIN_POLL_S)
         self.wire.prefix = "drain."  # the drain is the harness's check, not offered load
+        self._backoff = Backoff(first_s=step, log=self.log.backoff)
         unread = 0  # rounds of counts not all read
         while True:
             quiet = 0
@@ -206,10 +211,72 @@ class Driver:
         return edoc, status, unknown
 
     def _count(self, operation: str, i: int) -> int | None:
-        reply = self.wire.call("count", operation, self.codes[i], {}, scheduled_s=time.time())
+        reply = self._call("count", operation, self.codes[i], {}, scheduled_s=time.time())
+        if reply is None:
+            return None  # not asked: the hub asked the drain to wait past its deadline
         data = reply.answer.data if reply.answer is not None else None
         count = data.get("count") if isinstance(data, dict) else None
         return count if reply.outcome == OK and isinstance(count, int) else None
+
+    def _call(
+        self,
+        op: str,
+        operation: str,
+        agency: str,
+        params: dict[str, str],
+        *,
+        scheduled_s: float,
+        upload: bytes | None = None,
+    ) -> Reply | None:
+        """``wire.call``. While draining, the call first waits as long as the hub asked after
+        refusing a call of the same system (429) or any call (503), and a refusal is noted; None
+        when it is not made because the hub asked to wait past the drain's deadline."""
+        backoff = self._backoff
+        if backoff is None:  # the run: its clients retry as the field's do, on their schedule
+            return self.wire.call(
+                op, operation, agency, params, scheduled_s=scheduled_s, upload=upload
+            )
+        system = self.wire.systemid(agency)
+        released = self._wait_turn(backoff, system, self.wire.prefix + op)
+        if released is None:
+            return None
+        reply = self.wire.call(
+            op,
+            operation,
+            agency,
+            params,
+            scheduled_s=max(scheduled_s, released),  # held back on purpose: timed from then
+            upload=upload,
+        )
+        if reply.outcome == REFUSED:
+            backoff.refused(
+                system,
+                http_status=reply.http_status,
+                retry_after_s=reply.retry_after_s,
+                now_s=time.time(),
+            )
+        else:
+            backoff.answered(system)
+        return reply
+
+    def _wait_turn(self, backoff: Backoff, system: str, op: str) -> float | None:
+        """Wait until the hub lets calls of ``system`` go (again, if another refusal came
+        meanwhile); the time they may go, or None when that is after the drain's deadline —
+        then the call is not made, after waiting until the deadline, so a poll round ends there
+        rather than spinning."""
+        released = 0.0
+        while (wait := backoff.until_s(system) - time.time()) > 0:
+            if time.time() + wait > self.deadline:
+                left = self.deadline - time.time()
+                if left > 0:
+                    backoff.waited(left)
+                    gevent.sleep(left)
+                backoff.not_made(op)
+                return None
+            backoff.waited(wait)
+            gevent.sleep(wait)
+            released = time.time()
+        return released
 
     def _send_all(self) -> None:
         for arrival in self.arrivals:
@@ -253,11 +320,16 @@ class Driver:
         self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
     ) -> bool:
         for attempt in range(len(self.backoff_s) + 1):
-            reply = self.wire.call(op, "sendEdoc", agency, params, scheduled_s=due, upload=data)
+            reply = self._call(op, "sendEdoc", agency, params, scheduled_s=due, upload=data)
+            if reply is None:
+                return False  # a drain's 01, held past the deadline: not sent
             if reply.outcome == OK:
                 return True
             if reply.business_error or attempt == len(self.backoff_s):
                 break  # clients never retry a business error (VXP-API.md)
+            # The field's schedule, not the hub's Retry-After: the SDKs retry after 30, 60, 120…
+            # s whatever the hub says (VXP-API.md), and the simulation predicts those clients
+            # (sim/_senders.py); a politer client here would measure a hub nobody runs.
             due = time.time() + self.backoff_s[attempt]
             if due > self.end:
                 # sent, unanswered, its retry after the run: in flight at its end (not a
@@ -287,12 +359,12 @@ class Driver:
         """Both lists, then every package listed, then every status; how many items."""
         me = self.codes[i]
         lists = [
-            self.wire.call("list", "getReceivedEdocList", me, params, scheduled_s=due)
+            self._call("list", "getReceivedEdocList", me, params, scheduled_s=due)
             for params in (_EDOC, _STATUS)
         ]
         found = 0
         for listed in lists:
-            if listed.outcome != OK:
+            if listed is None or listed.outcome != OK:
                 found += 1  # not known to be empty
                 continue
             items = listed.items()
@@ -305,21 +377,19 @@ class Driver:
         me = self.codes[i]
         for item in items:
             doc = str(item.get("docId", ""))
-            fetched = self.wire.call(
-                "fetch", "getEdoc", me, {"docId": doc}, scheduled_s=time.time()
-            )
-            if fetched.outcome != OK:
+            fetched = self._call("fetch", "getEdoc", me, {"docId": doc}, scheduled_s=time.time())
+            if fetched is None or fetched.outcome != OK:
                 continue  # stays listed until acknowledged: fetched again next poll
             at = time.time() - self.t0  # fetched: what the simulation's delivery latency ends at
             message = self._read(fetched)
             if message is None:
                 continue
-            acked = self.wire.call(
+            acked = self._call(
                 "ack", "updateStatus", me, {"docId": doc, "status": "done"}, scheduled_s=time.time()
             )
             if isinstance(message, Package):
                 self.ledger.fetched.append((message.document_id, me, message.recipients, at))
-                if acked.outcome == OK:
+                if acked is not None and acked.outcome == OK:
                     self._answer(i, message)
             else:
                 key = status_key(message.document_id, message.sender.organ_id, message.status_code)

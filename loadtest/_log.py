@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from loadtest._backoff import BackoffLog
+
 __all__ = [
     "FAILED",
     "MAX_REASONS",
@@ -129,6 +131,7 @@ class RunLog:
     gave_up: int = 0  # sends (packages or statuses) abandoned after the last retry
     cpu_s: float = 0.0  # the load generator's own CPU (user + system) over the offering window
     corrupt: list[str] = field(default_factory=list)  # fetched items that were not valid edXML
+    backoff: BackoffLog = field(default_factory=BackoffLog)  # the drain, refused and waiting
 
     def op(self, name: str) -> OperationLog:
         log = self.operations.get(name)
@@ -146,6 +149,7 @@ class RunLog:
         self.gave_up += other.gave_up
         self.corrupt += other.corrupt
         self.cpu_s += other.cpu_s
+        self.backoff.merge(other.backoff)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +171,7 @@ class RunLog:
             "gave_up": self.gave_up,
             "corrupt": self.corrupt,
             "cpu_s": self.cpu_s,
+            "backoff": self.backoff.to_json(),
         }
 
     @classmethod
@@ -179,6 +184,7 @@ class RunLog:
             gave_up=data["gave_up"],
             corrupt=list(data["corrupt"]),
             cpu_s=float(data["cpu_s"]),
+            backoff=BackoffLog.from_json(data["backoff"]),
         )
         for name, d in data["operations"].items():
             run.operations[name] = OperationLog(

@@ -570,6 +570,8 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
             ),
         },
         "operations": operations,
+        # the hub refused the drain's calls: how often, and how long the drain waited as asked
+        "drain_backoff": log.backoff.to_json(),
         "reconciliation": {
             **dataclasses.asdict(reconciliation),
             "lost": reconciliation.lost,

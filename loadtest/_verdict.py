@@ -175,11 +175,16 @@ def judge(log: RunLog, reconciliation: Reconciliation, slo: Slo) -> list[Check]:
 
 
 def _count_failures(log: RunLog) -> str:
-    """Why the drain's count calls failed, the most frequent reasons first."""
+    """Why the drain's counts were not read, the most frequent reasons first."""
     counts = log.operations.get("drain.count")
     reasons = counts.summary()["reasons"] if counts is not None else {}
-    if not reasons:
+    not_made = log.backoff.not_made.get("drain.count", 0)
+    if not reasons and not not_made:
         return "the hub answered without a count"
     shown = [f"{n} × {reason}" for reason, n in list(reasons.items())[:3]]
     more = len(reasons) - len(shown)
-    return ", ".join(shown) + (f" and {more} other reasons" if more > 0 else "")
+    text = ", ".join(shown) + (f" and {more} other reasons" if more > 0 else "")
+    if not_made:
+        held = f"{not_made} not asked: the hub asked the drain to wait past its deadline"
+        text = f"{text}; {held}" if text else held
+    return text

@@ -18,6 +18,7 @@ from locust.env import Environment
 
 from gateway import Credentials
 from gateway.protocol import Answer, SignatureClock, decode_answer, prepare_call
+from loadtest._backoff import retry_after_s
 from loadtest._log import FAILED, OK, REFUSED, Outcome, RunLog
 
 __all__ = ["Reply", "Wire"]
@@ -32,6 +33,7 @@ class Reply:
     http_status: int
     latency_ms: float
     business_error: bool  # the hub answered FAIL for a business reason (never retried)
+    retry_after_s: float | None = None  # refused: the wait its Retry-After asked for, if any
 
     def edxml(self) -> bytes:
         """The edXML of a getEdoc answer (base64 in ``data``)."""
@@ -76,6 +78,10 @@ class Wire:
         self._clock = SignatureClock(time.time)
         self.prefix = ""  # "drain." once the run is over: its calls are logged apart
 
+    def systemid(self, agency: str) -> str:
+        """The system the calls of ``agency`` are made as (a hub's rate limit is per system)."""
+        return self._credentials.system_for(agency).systemid
+
     def call(
         self,
         op: str,
@@ -104,6 +110,7 @@ class Wire:
         body = prepared.body
         answer: Answer | None = None
         business = False
+        wait_s: float | None = None
         # geventhttpclient sends bytes as they are; Locust's annotation names only str/dict.
         payload: Any = body
         with self._session.request(
@@ -121,6 +128,10 @@ class Wire:
             if status in _REFUSED_STATUSES:
                 outcome = REFUSED
                 reason = f"refused: HTTP {status}"
+                headers = response.headers
+                wait_s = retry_after_s(
+                    headers.get("Retry-After") if headers is not None else None, time.time()
+                )
             elif status == 0:
                 outcome = FAILED
                 error = response.error
@@ -148,4 +159,4 @@ class Wire:
                 response.failure(reason)
         kb = (len(body or b"") + len(response.content or b"")) / 1000.0 if status else 0.0
         self._log.op(op).add(scheduled_s - self._t0_s, latency_ms, outcome, kb, reason=reason)
-        return Reply(outcome, answer, status, latency_ms, business)
+        return Reply(outcome, answer, status, latency_ms, business, wait_s)

@@ -15,7 +15,13 @@ from lienthong.paths import ROOT
 
 PACKAGES_WITHOUT_LOCUST = ("lienthong", "sim", "edxml", "gateway", "tests")
 # loadtest modules that never import locust (a test below checks it), so unit tests may use them
-PURE_LOADTEST = ("loadtest._plan", "loadtest._log", "loadtest._reconcile", "loadtest._verdict")
+PURE_LOADTEST = (
+    "loadtest._backoff",
+    "loadtest._plan",
+    "loadtest._log",
+    "loadtest._reconcile",
+    "loadtest._verdict",
+)
 DOCTEST_MODULES = (
     "gateway",
     "gateway.protocol",
@@ -35,6 +41,7 @@ DOCTEST_MODULES = (
     "lienthong.scenario._distributions",
     "lienthong.scenario._load",
     "lienthong.twin",
+    "loadtest._backoff",
     "edxml",
     "edxml._attachments",
     "edxml._builder",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -272,3 +273,82 @@ def test_the_printed_summary_never_ticks_a_check_that_could_not_be_made() -> Non
     assert "✓ reconciliation" not in text
     assert "not every check could be made" in text
     assert "SLO broken" not in text
+
+
+def test_counts_the_hub_asked_the_drain_not_to_ask_before_its_deadline_are_named() -> None:
+    # the hub refused one count and asked for a wait past the drain's deadline: the other two
+    # were never asked, and the check says so beside the refusal (they were not refused)
+    log = _log(100.0, [OK] * 10, 10)
+    log.op("drain.count").add(9.0, 2.0, OK)
+    log.op("drain.count").add(9.1, 2.0, REFUSED, reason="refused: HTTP 503")
+    log.backoff.not_made["drain.count"] = 2
+    ledger = _ledger()
+    ledger.unknown_waiting, ledger.counts_asked = 3, 4
+    slo = load_scenario(ROOT / "scenarios" / "smoke.toml").slo
+    (check,) = [c for c in judge(log, reconcile(ledger), slo) if c.name == "reconciliation"]
+    assert (check.ok, check.judged) == (False, False)
+    assert check.message.startswith(
+        "reconciliation: could not be done: 3 of 4 counts of what the hub still holds could not "
+        "be read after the drain (1 × refused: HTTP 503; 2 not asked: the hub asked the drain to "
+        "wait past its deadline), so"
+    ), check.message
+    log.op("drain.count").outcome.clear()
+    log.op("drain.count").reasons.clear()
+    log.backoff.not_made["drain.count"] = 3
+    (check,) = [c for c in judge(log, reconcile(ledger), slo) if c.name == "reconciliation"]
+    assert "after the drain (3 not asked: the hub asked the drain to wait past its deadline)" in (
+        check.message
+    )
+
+
+def test_the_printed_summary_says_the_drain_was_refused_and_backed_off() -> None:
+    log = _log(100.0, [OK] * 10, 10)
+    backoff: dict[str, Any] = {
+        "refused": 5,
+        "without_retry_after": 1,
+        "waits": 15,
+        "waited_s": 8.04,
+        "not_made": {"drain.count": 2},
+    }
+    summary = {
+        "scenario": {"scenario": {"name": "smoke"}},
+        "parameters": {
+            "target": "http://127.0.0.1:9",
+            "rate_per_s": None,
+            "speedup": 30.0,
+            "duration_s": 5.0,
+            "processes": 1,
+            "seed": 7,
+            "agencies": 3,
+        },
+        "offered": {
+            "issued": 10,
+            "planned": 10,
+            "issued_rate_per_s": 2.0,
+            "target_rate_per_s": 2.0,
+            "late": 0,
+            "gave_up": 0,
+            "in_flight_at_end": 0,
+        },
+        "operations": {name: op.summary() for name, op in log.operations.items()},
+        "drain_backoff": backoff,
+        "reconciliation": {
+            "delivered": 3,
+            "expected_deliveries": 3,
+            "statuses_delivered": 1,
+            "statuses_expected": 1,
+        },
+        "verdicts": [],
+        "ok": True,
+    }
+    console = Console(record=True, width=400)
+    print_summary(summary, Path("out"), console)
+    assert (
+        "drain: the hub refused 5 of its calls (429/503, 1 without Retry-After); it backed off "
+        "as asked: 15 waits, 8.0 s in all (summed over calls waiting at once); 2 calls not "
+        "made: the hub asked to wait past the drain's deadline"
+    ) in console.export_text()
+    backoff["refused"] = 0  # a drain the hub never refused: not a word of it
+    console = Console(record=True, width=400)
+    print_summary(summary, Path("out"), console)
+    assert "drain:" not in console.export_text()

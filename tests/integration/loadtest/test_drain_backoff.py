@@ -1,0 +1,124 @@
+"""The drain after a load run, against a hub that refuses it: it waits as the hub asks.
+
+A real Locust run (``lienthong load run --target``) against a stand-in hub on loopback that
+refuses what each test says (``refusing_hub.py``); no packages are planned and nobody polls
+during the run, so every list and count the hub sees is the drain's. Bounded: a 2 s run, and a
+drain that ends in seconds once the hub answers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lienthong.paths import ROOT
+from tests.integration.loadtest.refusing_hub import Refusal, refusing_hub
+
+pytestmark = pytest.mark.slow
+
+SMOKE = str(ROOT / "scenarios" / "smoke.toml")
+G22, G01, H29 = "000.00.00.G22", "000.00.00.G01", "000.00.00.H29"
+# nothing sent and nobody polling while the run lasts: the hub sees the drain alone
+QUIET_RUN = (
+    "--rate", "0.001", "--duration", "2s", "--no-prediction",
+    "--set", "polling.enabled=false", "--set", "statuses.enabled=false",
+)  # fmt: skip
+
+
+def _credentials(path: Path, systems: dict[str, list[str]]) -> Path:
+    body = {
+        "systems": [
+            {"systemid": systemid, "secret": "0" * 64, "agencies": agencies}
+            for systemid, agencies in systems.items()
+        ]
+    }
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return path
+
+
+def _load(out: Path, url: str, credentials: Path) -> tuple[subprocess.CompletedProcess[str], Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), SMOKE,
+         "--target", url, "--credentials", str(credentials), *QUIET_RUN],
+        capture_output=True, text=True, cwd=ROOT, timeout=120.0,
+    )  # fmt: skip
+    summary_path = out / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
+    return done, summary
+
+
+def test_a_system_told_to_wait_by_a_429_is_not_asked_again_before_it_may(tmp_path: Path) -> None:
+    # lt.one speaks for two agencies and shares one token bucket: the hub refuses its calls
+    # for 2 s after the first (429, Retry-After: 3). Its two pollers may each have one call in
+    # flight when the first refusal comes; after that, nothing of lt.one may come until the
+    # wait is over — and then the hub answers. lt.two is never refused.
+    lock = threading.Lock()
+    closed_until: list[float] = []
+
+    def refuse(op: str, systemid: str) -> Refusal | None:
+        if systemid != "lt.one" or op != "getReceivedEdocList":
+            return None
+        with lock:
+            now = time.monotonic()
+            if not closed_until:
+                closed_until.append(now + 2.0)
+            return Refusal(429, "3") if now < closed_until[0] else None
+
+    credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22, G01], "lt.two": [H29]})
+    with refusing_hub(refuse) as hub:
+        done, summary = _load(tmp_path / "out", hub.url, credentials)
+    assert done.returncode == 0, done.stdout + done.stderr
+    one = [c.status for c in hub.of("getReceivedEdocList", "lt.one")]
+    refused = one.count(429)
+    assert 1 <= refused <= 2, one  # without waiting: each poller's next list came at once
+    assert [c.status for c in hub.of("getReceivedEdocList", "lt.two")].count(429) == 0
+    assert one[-1] == 200  # asked again once it might, and answered: the drain went on
+    assert summary["operations"]["drain.list"]["refused"] == refused
+    backoff = summary["drain_backoff"]
+    assert (backoff["refused"], backoff["without_retry_after"]) == (refused, 0)
+    assert backoff["not_made"] == {}
+    # each of lt.one's two pollers waited the 3 s asked (in one wait, or two when the other's
+    # refusal came while it waited); lt.two's never did
+    assert 2 <= backoff["waits"] <= 4
+    assert backoff["waited_s"] == pytest.approx(2 * 3.0, abs=0.5)
+    assert f"drain: the hub refused {refused} of its calls (429/503); it backed off" in (
+        done.stdout
+    )
+    [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
+    assert check["ok"], check
+
+
+def test_reconciliation_without_the_hubs_counts_is_never_ticked(tmp_path: Path) -> None:
+    # The hub refuses every count (503, Retry-After: 1): what it still holds is unknown, so
+    # reconciliation cannot be done, and must not be shown as done. The drain asks its counts
+    # a few rounds, waiting as asked, and gives up before its deadline. (Once made to fail by
+    # our gateway serving one read at a time, which drained to its deadline: 45 s.)
+    def refuse(op: str, systemid: str) -> Refusal | None:
+        return Refusal(503, "1") if op.startswith("count") else None
+
+    credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22], "lt.two": [H29]})
+    with refusing_hub(refuse) as hub:
+        done, summary = _load(tmp_path / "out", hub.url, credentials)
+    assert done.returncode == 1, done.stdout + done.stderr
+    r = summary["reconciliation"]
+    assert (r["unknown_waiting"], r["counts_asked"]) == (4, 4)  # each agency's two counts
+    [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
+    assert not check["ok"]
+    assert not check["judged"]
+    refused = summary["operations"]["drain.count"]["reasons"]["refused: HTTP 503"]
+    assert refused == len(hub.of("countReceiveEdoc")) + len(hub.of("countReceiveStatus"))
+    assert check["message"] == (
+        "reconciliation: could not be done: 4 of 4 counts of what the hub still holds could "
+        f"not be read after the drain ({refused} × refused: HTTP 503), so what was not fetched "
+        "cannot be told queued or lost"
+    )
+    assert summary["drain_backoff"]["refused"] == refused
+    assert "✓ reconciliation" not in done.stdout
+    assert "? reconciliation: could not be done" in done.stdout
