@@ -9,6 +9,7 @@ drain that ends in seconds once the hub answers.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import threading
@@ -93,6 +94,40 @@ def test_a_system_told_to_wait_by_a_429_is_not_asked_again_before_it_may(tmp_pat
     )
     [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
     assert check["ok"], check
+
+
+def test_a_list_refused_in_the_drain_is_asked_again_so_the_drain_goes_quiet(
+    tmp_path: Path,
+) -> None:
+    # Each system may list once every 1.5 s (429, Retry-After: 2): a poll's second list is
+    # always refused. Asked again once the hub lets it, each round learns that the hub holds
+    # nothing, and after two such rounds the drain asks the counts and ends. (Taken as an item
+    # found, a refused list kept every round from being quiet, and the drain polled on, a round
+    # every few seconds, until its deadline.)
+    lock = threading.Lock()
+    allowed: dict[str, float] = {}
+
+    def refuse(op: str, systemid: str) -> Refusal | None:
+        if op != "getReceivedEdocList":
+            return None
+        with lock:
+            now = time.monotonic()
+            if now - allowed.get(systemid, -math.inf) < 1.5:
+                return Refusal(429, "2")
+            allowed[systemid] = now
+            return None
+
+    credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22], "lt.two": [H29]})
+    with refusing_hub(refuse) as hub:
+        done, summary = _load(tmp_path / "out", hub.url, credentials)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for systemid in ("lt.one", "lt.two"):
+        lists = [c.status for c in hub.of("getReceivedEdocList", systemid)]
+        assert lists.count(429) > 0, lists
+        assert lists.count(200) == 2 * 2, lists  # two quiet rounds of both lists, no more
+        assert len(hub.of("countReceiveEdoc", systemid)) == 1  # the counts, asked once
+    assert summary["drain_backoff"]["refused"] == summary["operations"]["drain.list"]["refused"]
+    assert summary["drain_backoff"]["not_made"] == {}
 
 
 def test_reconciliation_without_the_hubs_counts_is_never_ticked(tmp_path: Path) -> None:
