@@ -197,6 +197,9 @@ def _backoff_line(backoff: dict[str, Any]) -> str:
         f"asked: {backoff['waits']} waits, {backoff['waited_s']:.1f} s in all (summed over "
         "calls waiting at once)"
     )
+    if backoff["concurrency"] is not None:
+        at_once = backoff["concurrency"]
+        line += f", at most {at_once} call{'s' if at_once > 1 else ''} at once after a 503"
     not_made = sum(backoff["not_made"].values())
     if not_made:
         line += f"; {not_made} calls not made: the hub asked to wait past the drain's deadline"

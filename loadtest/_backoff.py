@@ -6,7 +6,10 @@ asks (VXP-API.md; ``gateway/_admission.py``, ``gateway/_hub.py`` for how our gat
 - 429 comes from a token bucket per systemid: the calls made as that system wait for its
   ``Retry-After`` (every agency it speaks for: they share the bucket). Other systems go on.
 - 503 says the hub as a whole is saturated (a gate every caller meets): every call of the drain
-  waits, since any of them adds to the load the hub asked to shed.
+  waits, since any of them adds to the load the hub asked to shed, and the drain makes half as
+  many calls at once from then on (never fewer than one). Waiting alone would wake every
+  waiting call together when the wait ends, to be refused together again: against our gateway
+  with ``read_limit=1`` that was 8 calls a second, 7 of them refused, and one answered.
 - Without a ``Retry-After`` (a proxy's 503, a hub that sets none) the wait doubles from
   ``first_s`` up to ``max_s`` each time a call made after the last wait is refused again (calls
   refused together count once); an answered call starts it again at ``first_s``. No wait is
@@ -15,15 +18,15 @@ asks (VXP-API.md; ``gateway/_admission.py``, ``gateway/_hub.py`` for how our gat
 The driver waits; this module only says how long, and keeps the count. Pure: never imports
 locust or gevent, and takes the time as an argument.
 
-    >>> backoff = Backoff(first_s=1.0)
+    >>> backoff = Backoff(first_s=1.0, concurrency=8)
     >>> backoff.refused("sys.a", http_status=429, retry_after_s=5.0, now_s=100.0)
     5.0
-    >>> backoff.until_s("sys.a"), backoff.until_s("sys.b")
-    (105.0, 0.0)
+    >>> backoff.until_s("sys.a"), backoff.until_s("sys.b"), backoff.concurrency
+    (105.0, 0.0, 8)
     >>> backoff.refused("sys.a", http_status=503, retry_after_s=None, now_s=101.0)
     1.0
-    >>> backoff.until_s("sys.b")
-    102.0
+    >>> backoff.until_s("sys.b"), backoff.concurrency
+    (102.0, 4)
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class BackoffLog:
     without_retry_after: int = 0  # of those, how many gave no usable Retry-After
     waits: int = 0  # times a call of the drain waited because of a refusal
     waited_s: float = 0.0  # those waits, summed over calls (concurrent waits add up)
+    concurrency: int | None = None  # the fewest calls at once the drain went down to (503s)
     # calls not made, by operation: the hub asked to wait past the drain's deadline
     not_made: dict[str, int] = field(default_factory=dict)
 
@@ -75,6 +79,9 @@ class BackoffLog:
         self.without_retry_after += other.without_retry_after
         self.waits += other.waits
         self.waited_s += other.waited_s
+        if other.concurrency is not None:
+            mine = self.concurrency
+            self.concurrency = other.concurrency if mine is None else min(mine, other.concurrency)
         for op, n in other.not_made.items():
             self.not_made[op] = self.not_made.get(op, 0) + n
 
@@ -84,6 +91,7 @@ class BackoffLog:
             "without_retry_after": self.without_retry_after,
             "waits": self.waits,
             "waited_s": self.waited_s,
+            "concurrency": self.concurrency,
             "not_made": dict(sorted(self.not_made.items())),
         }
 
@@ -94,15 +102,18 @@ class BackoffLog:
             without_retry_after=int(data["without_retry_after"]),
             waits=int(data["waits"]),
             waited_s=float(data["waited_s"]),
+            concurrency=None if data["concurrency"] is None else int(data["concurrency"]),
             not_made={str(op): int(n) for op, n in data["not_made"].items()},
         )
 
 
 class Backoff:
-    """Holds on the drain's calls, per systemid (429) and on every system (503).
+    """Holds on the drain's calls, per systemid (429) and on every system (503), and how many
+    calls it may make at once (``concurrency``, halved by each 503).
 
     ``first_s`` is the shortest wait and the first one without a ``Retry-After``; ``max_s``
-    bounds the doubling of those. Raises ValueError unless 0 < ``first_s`` ≤ ``max_s`` (finite).
+    bounds the doubling of those. Raises ValueError unless 0 < ``first_s`` ≤ ``max_s`` (finite)
+    and ``concurrency`` ≥ 1.
     """
 
     def __init__(
@@ -110,14 +121,18 @@ class Backoff:
         *,
         first_s: float,
         max_s: float = 8.0,
+        concurrency: int = 8,
         log: BackoffLog | None = None,
     ) -> None:
         if not (0.0 < first_s <= max_s and math.isfinite(max_s)):
             raise ValueError(
                 f"first_s = {first_s!r}, max_s = {max_s!r}: expected 0 < first_s ≤ max_s, finite"
             )
+        if concurrency < 1:
+            raise ValueError(f"concurrency = {concurrency!r}: expected an integer ≥ 1")
         self.first_s = first_s
         self.max_s = max_s
+        self.concurrency = concurrency
         self.log = log if log is not None else BackoffLog()
         self._until: dict[str, float] = {}  # key → epoch s before which its calls wait
         self._streak: dict[str, int] = {}  # key → refusals in a row without a Retry-After
@@ -126,9 +141,13 @@ class Backoff:
         self, systemid: str, *, http_status: int, retry_after_s: float | None, now_s: float
     ) -> float:
         """A call made as ``systemid`` was refused with ``http_status`` (429: that system's
-        calls wait; anything else, 503: every call waits). Returns the wait it sets."""
+        calls wait; anything else, 503: every call waits, and half as many go at once).
+        Returns the wait it sets."""
         key = systemid if http_status == 429 else _HUB
         self.log.refused += 1
+        if key == _HUB:
+            self.concurrency = max(1, self.concurrency // 2)
+            self.log.concurrency = self.concurrency
         if retry_after_s is None:
             self.log.without_retry_after += 1
             streak = self._streak.get(key, 0)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import gevent
+import gevent.lock
 import gevent.pool
 import numpy as np
 
@@ -53,6 +54,32 @@ class _Failed(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(error)
         self.error = error
+
+
+class _Slots:
+    """At most ``limit`` calls at once; the limit only goes down (``lower``): a hub that said it
+    is saturated is not pushed back up within one short drain."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._free = gevent.lock.Semaphore(limit)
+        self._owed = 0  # permits not to give back, as the limit went down while they were out
+
+    def __enter__(self) -> None:
+        self._free.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        if self._owed:
+            self._owed -= 1
+        else:
+            self._free.release()
+
+    def lower(self, limit: int) -> None:
+        if limit < self.limit:
+            self._owed += self.limit - limit
+            self.limit = limit
+            while self._owed and self._free.acquire(blocking=False):
+                self._owed -= 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +127,7 @@ class Driver:
         self._sending = 0  # sends (packages or statuses) started and not yet answered
         self._main: gevent.Greenlet | None = None  # the greenlet playing the run
         self._backoff: Backoff | None = None  # while draining: when the hub lets calls go
+        self._slots = _Slots(_DRAIN_CONCURRENCY)  # while draining: calls at once
         self._failed = False
 
     # -- the run -------------------------------------------------------------------------
@@ -160,7 +188,7 @@ class Driver:
         """
         step = min(self.wall.polling.interval_s, _DRAIN_POLL_S)
         self.wire.prefix = "drain."  # the drain is the harness's check, not offered load
-        self._backoff = Backoff(first_s=step, log=self.log.backoff)
+        self._backoff = Backoff(first_s=step, concurrency=_DRAIN_CONCURRENCY, log=self.log.backoff)
         unread = 0  # rounds of counts not all read
         while True:
             quiet = 0
@@ -229,35 +257,42 @@ class Driver:
         upload: bytes | None = None,
     ) -> Reply | None:
         """``wire.call``. While draining, the call first waits as long as the hub asked after
-        refusing a call of the same system (429) or any call (503), and a refusal is noted; None
-        when it is not made because the hub asked to wait past the drain's deadline."""
+        refusing a call of the same system (429) or any call (503), then for one of the drain's
+        slots (fewer after each 503), and a refusal is noted; None when it is not made because
+        the hub asked to wait past the drain's deadline."""
         backoff = self._backoff
         if backoff is None:  # the run: its clients retry as the field's do, on their schedule
             return self.wire.call(
                 op, operation, agency, params, scheduled_s=scheduled_s, upload=upload
             )
         system = self.wire.systemid(agency)
-        released = self._wait_turn(backoff, system, self.wire.prefix + op)
-        if released is None:
-            return None
-        reply = self.wire.call(
-            op,
-            operation,
-            agency,
-            params,
-            scheduled_s=max(scheduled_s, released),  # held back on purpose: timed from then
-            upload=upload,
-        )
-        if reply.outcome == REFUSED:
-            backoff.refused(
-                system,
-                http_status=reply.http_status,
-                retry_after_s=reply.retry_after_s,
-                now_s=time.time(),
-            )
-        else:
-            backoff.answered(system)
-        return reply
+        while True:
+            released = self._wait_turn(backoff, system, self.wire.prefix + op)
+            if released is None:
+                return None
+            with self._slots:
+                if backoff.until_s(system) > time.time():
+                    continue  # refused meanwhile, while this call waited for its turn
+                reply = self.wire.call(
+                    op,
+                    operation,
+                    agency,
+                    params,
+                    scheduled_s=max(scheduled_s, released),  # held back on purpose
+                    upload=upload,
+                )
+                # noted before the slot is given back, so no call waiting for it misses the hold
+                if reply.outcome == REFUSED:
+                    backoff.refused(
+                        system,
+                        http_status=reply.http_status,
+                        retry_after_s=reply.retry_after_s,
+                        now_s=time.time(),
+                    )
+                    self._slots.lower(backoff.concurrency)
+                else:
+                    backoff.answered(system)
+            return reply
 
     def _wait_turn(self, backoff: Backoff, system: str, op: str) -> float | None:
         """Wait until the hub lets calls of ``system`` go (again, if another refusal came

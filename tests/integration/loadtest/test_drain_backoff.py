@@ -84,6 +84,7 @@ def test_a_system_told_to_wait_by_a_429_is_not_asked_again_before_it_may(tmp_pat
     assert summary["operations"]["drain.list"]["refused"] == refused
     backoff = summary["drain_backoff"]
     assert (backoff["refused"], backoff["without_retry_after"]) == (refused, 0)
+    assert backoff["concurrency"] is None  # a system's rate says nothing of the hub's capacity
     assert backoff["not_made"] == {}
     # each of lt.one's two pollers waited the 3 s asked (in one wait, or two when the other's
     # refusal came while it waited); lt.two's never did
@@ -155,5 +156,6 @@ def test_reconciliation_without_the_hubs_counts_is_never_ticked(tmp_path: Path) 
         "cannot be told queued or lost"
     )
     assert summary["drain_backoff"]["refused"] == refused
+    assert summary["drain_backoff"]["concurrency"] == 1
     assert "✓ reconciliation" not in done.stdout
     assert "? reconciliation: could not be done" in done.stdout

@@ -159,6 +159,42 @@ def test_a_limited_gateway_far_beyond_capacity_fails_for_the_right_reasons(tmp_p
     assert summary["reconciliation"]["lost"] == 0  # what was accepted was never lost
 
 
+def test_a_hub_serving_one_read_at_a_time_is_drained_gently_and_to_the_end(tmp_path: Path) -> None:
+    # The gateway serves one read at a time and refuses the others (503, Retry-After: 1); the
+    # drain polls eight agencies at once. It must wait as asked and, the hub as a whole being
+    # saturated, make fewer calls at once: one by one, nothing more is refused and it drains
+    # everything. (It used to poll on at full pace, about 145 refused calls a second, 5,137 in
+    # all; each refused list counted as an item found, so it never went quiet and asked the
+    # hub's counts only at its deadline, refused too: reconciliation could not be done.)
+    done, summary = _load(
+        tmp_path,
+        SMOKE,
+        "--embedded",
+        "--duration",
+        "5s",
+        "--no-prediction",
+        "--gateway-set",
+        "read_limit=1",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # the run's own polls were refused
+    drain = {op: s for op, s in summary["operations"].items() if op.startswith("drain.")}
+    refused = sum(s["refused"] for s in drain.values())
+    # At most the eight calls in flight when the hub first refused, and a few more while their
+    # refusals halve the calls at once (8, 4, 2, 1); one at a time, none is refused.
+    assert 0 < refused <= 2 * 8, drain
+    assert drain["drain.count"]["ok"] == drain["drain.count"]["count"]  # every count read
+    r = summary["reconciliation"]
+    assert (r["unknown_waiting"], r["counts_asked"]) == (0, 2 * summary["parameters"]["agencies"])
+    [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
+    assert check["ok"], check["message"]
+    backoff = summary["drain_backoff"]
+    assert backoff["refused"] == refused
+    assert backoff["concurrency"] == 1
+    assert backoff["waits"] > 0
+    assert backoff["not_made"] == {}
+    assert f"drain: the hub refused {refused} of its calls (429/503); it backed off" in done.stdout
+
+
 def test_distributed_run_gives_one_aggregated_verdict(tmp_path: Path) -> None:
     done, summary = _load(
         tmp_path, SMOKE, "--embedded", "--duration", "10s", "--processes", "2", "--no-prediction"

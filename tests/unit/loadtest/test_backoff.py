@@ -10,16 +10,21 @@ from loadtest._log import RunLog
 
 
 def test_a_429_holds_only_the_system_it_was_given_to() -> None:
-    backoff = Backoff(first_s=1.0)
+    backoff = Backoff(first_s=1.0, concurrency=8)
     assert backoff.refused("lt.a", http_status=429, retry_after_s=5.0, now_s=100.0) == 5.0
     assert backoff.until_s("lt.a") == 105.0
     assert backoff.until_s("lt.b") == 0.0  # its own token bucket: it goes on
+    assert backoff.concurrency == 8  # a rate, not the hub's capacity
 
 
-def test_a_503_holds_every_system() -> None:
-    backoff = Backoff(first_s=1.0)
+def test_a_503_holds_every_system_and_halves_the_calls_at_once_down_to_one() -> None:
+    backoff = Backoff(first_s=1.0, concurrency=8)
     backoff.refused("lt.a", http_status=503, retry_after_s=3.0, now_s=100.0)
     assert backoff.until_s("lt.a") == backoff.until_s("lt.b") == 103.0
+    assert (backoff.concurrency, backoff.log.concurrency) == (4, 4)
+    for _ in range(5):
+        backoff.refused("lt.b", http_status=503, retry_after_s=3.0, now_s=100.0)
+    assert (backoff.concurrency, backoff.log.concurrency) == (1, 1)
 
 
 def test_a_later_shorter_retry_after_does_not_shorten_a_hold() -> None:
@@ -74,6 +79,7 @@ def test_refusals_waits_and_calls_not_made_are_recorded_and_travel_between_proce
         "without_retry_after": 1,
         "waits": 2,
         "waited_s": 2.0,
+        "concurrency": 4,
         "not_made": {"drain.count": 1},
     }
     worker, other = RunLog(backoff=log), RunLog()
@@ -82,6 +88,7 @@ def test_refusals_waits_and_calls_not_made_are_recorded_and_travel_between_proce
     master.merge(RunLog.from_json(worker.to_json()))
     master.merge(RunLog.from_json(other.to_json()))
     assert master.backoff.refused == 5
+    assert master.backoff.concurrency == 4  # the fewest at once, across processes
     assert master.backoff.not_made == {"drain.count": 1}
 
 
@@ -108,3 +115,5 @@ def test_retry_after_is_read_as_http_says(header: str | None, expected: float | 
 def test_a_backoff_that_could_spin_or_never_run_is_refused() -> None:
     with pytest.raises(ValueError, match=r"first_s = 0\.0, max_s = 8\.0: expected 0 < first_s"):
         Backoff(first_s=0.0)
+    with pytest.raises(ValueError, match="concurrency = 0: expected an integer ≥ 1"):
+        Backoff(first_s=1.0, concurrency=0)

@@ -308,6 +308,7 @@ def test_the_printed_summary_says_the_drain_was_refused_and_backed_off() -> None
         "without_retry_after": 1,
         "waits": 15,
         "waited_s": 8.04,
+        "concurrency": 1,
         "not_made": {"drain.count": 2},
     }
     summary = {
@@ -345,8 +346,8 @@ def test_the_printed_summary_says_the_drain_was_refused_and_backed_off() -> None
     print_summary(summary, Path("out"), console)
     assert (
         "drain: the hub refused 5 of its calls (429/503, 1 without Retry-After); it backed off "
-        "as asked: 15 waits, 8.0 s in all (summed over calls waiting at once); 2 calls not "
-        "made: the hub asked to wait past the drain's deadline"
+        "as asked: 15 waits, 8.0 s in all (summed over calls waiting at once), at most 1 call "
+        "at once after a 503; 2 calls not made: the hub asked to wait past the drain's deadline"
     ) in console.export_text()
     backoff["refused"] = 0  # a drain the hub never refused: not a word of it
     console = Console(record=True, width=400)
