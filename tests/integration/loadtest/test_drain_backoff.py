@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from lienthong.paths import ROOT
 from tests.integration.loadtest.refusing_hub import Refusal, refusing_hub
+from tests.integration.loadtest.runs import load_run
 
 pytestmark = pytest.mark.slow
 
@@ -45,14 +45,9 @@ def _credentials(path: Path, systems: dict[str, list[str]]) -> Path:
 
 
 def _load(out: Path, url: str, credentials: Path) -> tuple[subprocess.CompletedProcess[str], Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), SMOKE,
-         "--target", url, "--credentials", str(credentials), *QUIET_RUN],
-        capture_output=True, text=True, cwd=ROOT, timeout=120.0,
-    )  # fmt: skip
-    summary_path = out / "summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
-    return done, summary
+    return load_run(
+        out, SMOKE, "--target", url, "--credentials", str(credentials), *QUIET_RUN, timeout_s=120.0
+    )
 
 
 def test_a_system_told_to_wait_by_a_429_is_not_asked_again_before_it_may(tmp_path: Path) -> None:

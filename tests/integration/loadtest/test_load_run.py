@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import signal
@@ -17,38 +16,12 @@ from typing import Any
 import pytest
 
 from lienthong.paths import ROOT
+from tests.integration.loadtest.runs import load_run as _load
 from tests.integration.processes import descendants
 
 pytestmark = pytest.mark.slow
 
 SMOKE = str(ROOT / "scenarios" / "smoke.toml")
-
-
-def _load(
-    out: Path, *args: str, timeout_s: float = 240.0, cwd: Path = ROOT
-) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lienthong", "load", "run", "--out", str(out), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        # SIGTERM, not SIGKILL: the command stops its gateway and Locust on the way out
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=60.0)
-        raise AssertionError(f"load run still running after {timeout_s:g} s: {stderr}") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-    summary_path = cwd / out / "summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
-    return done, summary
 
 
 def _assert_csv_holds_every_request(out: Path, summary: dict[str, Any]) -> None:
