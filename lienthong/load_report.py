@@ -93,6 +93,12 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
         f"late {offered['late']}, gave up {offered['gave_up']}, in flight at the end "
         f"{offered['in_flight_at_end']} (sent, not yet answered); "
         f"{offered.get('statuses_not_due', 0)} delayed statuses fell due after the end (not sent)"
+        + (
+            f"; {offered['statuses_unsent']} statuses answering packages fetched in the drain "
+            "were refused until its deadline (not sent)"
+            if offered.get("statuses_unsent")
+            else ""
+        )
     )
     table = Table(title="latency from the scheduled time (ms)", box=box.SIMPLE_HEAD)
     for column in ("operation", "requests", "ok", "refused", "failed", "p50", "p95", "p99"):

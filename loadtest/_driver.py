@@ -354,6 +354,8 @@ class Driver:
     def _deliver_tries(
         self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
     ) -> bool:
+        if self._backoff is not None:
+            return self._deliver_draining(op, agency, params, data, due)
         for attempt in range(len(self.backoff_s) + 1):
             reply = self._call(op, "sendEdoc", agency, params, scheduled_s=due, upload=data)
             if reply is None:
@@ -375,6 +377,24 @@ class Driver:
             gevent.sleep(self.backoff_s[attempt])
         self.log.gave_up += 1
         return False
+
+    def _deliver_draining(
+        self, op: str, agency: str, params: dict[str, str], data: bytes, due: float
+    ) -> bool:
+        """A 01 answering a package fetched in the drain: sent again each time the hub refuses
+        it, as soon as the hub lets it (``_call`` waits), until the drain's deadline. One never
+        accepted is counted (``statuses_unsent``): the field's schedule would retry it after
+        the run, and it went unsent with no word, its round trip missing from the verdict."""
+        while True:
+            reply = self._call(op, "sendEdoc", agency, params, scheduled_s=due, upload=data)
+            if reply is not None and reply.outcome == OK:
+                return True
+            if reply is not None and reply.business_error:
+                self.log.gave_up += 1  # as in the run: never retried (VXP-API.md)
+                return False
+            if reply is None or reply.outcome != REFUSED or time.time() >= self.deadline:
+                self.log.statuses_unsent += 1  # held past the deadline, or failed
+                return False
 
     # -- recipients ----------------------------------------------------------------------
 

@@ -128,6 +128,7 @@ class RunLog:
     issued: int = 0  # of those, how many were started (late or not)
     in_flight_at_end: int = 0  # sends (packages, statuses) sent and not yet answered at the end
     statuses_not_due: int = 0  # delayed statuses that fell due after the end: never sent
+    statuses_unsent: int = 0  # the drain's 01s the hub never accepted before its deadline
     gave_up: int = 0  # sends (packages or statuses) abandoned after the last retry
     cpu_s: float = 0.0  # the load generator's own CPU (user + system) over the offering window
     corrupt: list[str] = field(default_factory=list)  # fetched items that were not valid edXML
@@ -146,6 +147,7 @@ class RunLog:
         self.issued += other.issued
         self.in_flight_at_end += other.in_flight_at_end
         self.statuses_not_due += other.statuses_not_due
+        self.statuses_unsent += other.statuses_unsent
         self.gave_up += other.gave_up
         self.corrupt += other.corrupt
         self.cpu_s += other.cpu_s
@@ -168,6 +170,7 @@ class RunLog:
             "issued": self.issued,
             "in_flight_at_end": self.in_flight_at_end,
             "statuses_not_due": self.statuses_not_due,
+            "statuses_unsent": self.statuses_unsent,
             "gave_up": self.gave_up,
             "corrupt": self.corrupt,
             "cpu_s": self.cpu_s,
@@ -181,6 +184,7 @@ class RunLog:
             issued=data["issued"],
             in_flight_at_end=data["in_flight_at_end"],
             statuses_not_due=data["statuses_not_due"],
+            statuses_unsent=data["statuses_unsent"],
             gave_up=data["gave_up"],
             corrupt=list(data["corrupt"]),
             cpu_s=float(data["cpu_s"]),

@@ -562,6 +562,7 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
             "gave_up": log.gave_up,
             "in_flight_at_end": log.in_flight_at_end,
             "statuses_not_due": log.statuses_not_due,
+            "statuses_unsent": log.statuses_unsent,
         },
         "generator": {
             "cpu_s": log.cpu_s,

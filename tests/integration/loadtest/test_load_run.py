@@ -168,6 +168,37 @@ def test_a_hub_serving_one_read_at_a_time_is_drained_gently_and_to_the_end(tmp_p
     assert f"drain: the hub refused {refused} of its calls (429/503); it backed off" in done.stdout
 
 
+def test_a_01_the_hub_refuses_in_the_drain_is_sent_again_or_counted(tmp_path: Path) -> None:
+    # Nobody polls during the run: every delivery is fetched in the drain, and each fetch is
+    # answered with a 01. The hub lets each system send one package every 5 s (429 beyond), so
+    # most of those 01s are refused at first. Each must be sent again as the hub allows, or
+    # counted as unsent: they used to be dropped with no word (11 of 48 here, while
+    # reconciliation said "37 of 37 statuses" and the 01 round trip was judged over 37).
+    done, summary = _load(
+        tmp_path,
+        SMOKE,
+        "--embedded",
+        "--duration",
+        "5s",
+        "--no-prediction",
+        "--set",
+        "polling.enabled=false",
+        "--set",
+        "hub.rate_limit_per_s=0.2",
+        "--set",
+        "hub.rate_burst=1",
+    )
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    r, offered = summary["reconciliation"], summary["offered"]
+    assert r["missing"] == 0, summary
+    assert offered["gave_up"] == 0, summary
+    assert summary["operations"]["drain.status"]["refused"] > 0  # the case is made
+    # every delivery fetched was answered: accepted (and reconciled), or counted as unsent
+    assert r["statuses_expected"] + offered["statuses_unsent"] == r["delivered"], summary
+    if offered["statuses_unsent"]:
+        assert "were refused until its deadline (not sent)" in done.stdout
+
+
 def test_distributed_run_gives_one_aggregated_verdict(tmp_path: Path) -> None:
     done, summary = _load(
         tmp_path, SMOKE, "--embedded", "--duration", "10s", "--processes", "2", "--no-prediction"

@@ -186,6 +186,7 @@ def test_a_package_nobody_fetched_fails_reconciliation(scenarios_dir: Path) -> N
 def test_log_json_round_trip_and_timeline() -> None:
     log = _log(10.0, [OK, REFUSED, OK], 3)
     log.gave_up, log.corrupt, log.cpu_s, log.in_flight_at_end = 2, ["bad base64"], 1.5, 4
+    log.statuses_unsent = 3
     log.op("send").kb = 12.5
     again = RunLog.from_json(log.to_json())
     assert again == log
