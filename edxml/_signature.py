@@ -4,7 +4,9 @@ As deployed (EDXML.md "Signature"): ``Signature`` unprefixed in the XML-DSig nam
 ``edXMLHeader``, one ``Reference URI=""`` (the whole document) with the enveloped-signature
 transform, c14n 2001, ``rsa-sha1``/``sha1`` and ``KeyInfo/X509Data``. Verification is signxml's
 (the field's library), on the tree our hardened parser produced, with the signature's location
-pinned. Modern algorithms only by default; SHA-1 only with ``allow_sha1=True``.
+pinned. Modern algorithms only by default; SHA-1 only with ``allow_sha1=True``. A signature
+verifies only when what signxml says its Reference covers (``VerifyResult.signed_data``) reads
+as the very package the parser reports: the Signature aside, nothing the user is shown is unsigned.
 
 Trust: ``trusted`` holds PEM certificates. A signing certificate equal to one of them is
 trusted as pinned; otherwise its chain must end at one of them (a CA). A signature carrying
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from lxml import etree
@@ -23,6 +25,7 @@ from lxml import etree
 from edxml import _constants as C
 from edxml._errors import EnvelopeError, ModelError, quote
 from edxml._limits import DEFAULT_LIMITS, Limits
+from edxml._model import Package, StatusMessage
 from edxml._parser import read
 from edxml._schema import is_empty
 from edxml._xml import parse_tree
@@ -96,7 +99,7 @@ def verify_signature(
     limits = limits or DEFAULT_LIMITS
     try:
         root = parse_tree(data, limits)
-        read(root, limits)
+        message = read(root, limits)
     except EnvelopeError as exc:
         return _no(f"not a readable package: {exc}")
     signatures = list(root.iter(f"{_DS}Signature"))
@@ -149,10 +152,35 @@ def verify_signature(
     # base64 errors, unknown algorithm URIs...).
     except Exception as exc:
         return _no(f"{type(exc).__name__}: {exc}", algorithm)
+    # See what is signed: signxml's digest held for result.signed_data, whatever the transforms
+    # made of the document. Only when those bytes read as this very package is it signed.
+    signed_data = getattr(result, "signed_data", None)
+    covered = _signed_message(signed_data, limits)
+    if covered is None or covered != replace(message, signature=None):
+        what = (
+            f"{len(signed_data)} bytes that are not an edXML package"
+            if covered is None and isinstance(signed_data, bytes)
+            else "something else than the package as read"
+        )
+        return _no(
+            f"what the signature covers is not the package: its Reference gives {what}", algorithm
+        )
     key = getattr(result, "signature_key", b"")
     subject = _subject_for(key, located, trusted_certs, signer_cert)
     name = algorithm.rsplit("#", 1)[-1]
     return SignatureResult(True, f"verifies: signed by {subject} ({name})", subject, algorithm)
+
+
+def _signed_message(signed: object, limits: Limits) -> Package | StatusMessage | None:
+    """The message in the bytes a Reference's digest covers, or None if they hold none."""
+    if not isinstance(signed, bytes):
+        return None
+    # canonical XML writes <a></a> for <a/> and drops the declaration: it may outgrow max_bytes
+    room = replace(limits, max_bytes=max(limits.max_bytes, len(signed)))
+    try:
+        return read(parse_tree(signed, room), room)
+    except EnvelopeError:
+        return None
 
 
 def _config(*, allow_sha1: bool, at: dt.datetime | None) -> Any:

@@ -182,3 +182,68 @@ def test_a_signed_package_read_and_written_again_still_verifies(
     assert result.ok, result.reason
     tail = signed[signed.index(b"</edXML:TraceHeaderList>") : signed.index(b"</edXML:edXMLHeader>")]
     assert tail in rebuilt  # the Signature as sign() placed and wrote it
+
+
+# --- signatures a trusted signer made over something else than the package -----------------
+
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
+
+
+def _resigned(
+    data: bytes, pki: edxml.DemoPki, *, transforms: list[str], digest: bytes | None = None
+) -> bytes:
+    """``data`` whose one Reference declares ``transforms`` (and ``digest``), SignedInfo signed
+    again with the trusted signer's key: what a signer's software could emit, not a forgery."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    root = etree.fromstring(data)
+    signature = root.find(f".//{DS}Signature")
+    assert signature is not None
+    reference = signature.find(f"{DS}SignedInfo/{DS}Reference")
+    assert reference is not None
+    holder = reference.find(f"{DS}Transforms")
+    assert holder is not None
+    for old in list(holder):
+        holder.remove(old)
+    for algorithm in transforms:
+        etree.SubElement(holder, f"{DS}Transform", Algorithm=algorithm)
+    if digest is not None:
+        value = reference.find(f"{DS}DigestValue")
+        assert value is not None
+        value.text = base64.b64encode(digest).decode()
+    signed_info = signature.find(f"{DS}SignedInfo")
+    assert signed_info is not None
+    # canonical SignedInfo as a document of its own, as verify_signature canonicalises it
+    c14n = etree.tostring(etree.fromstring(etree.tostring(signed_info)), method="c14n")
+    key = serialization.load_pem_private_key(pki.key_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    value_el = signature.find(f"{DS}SignatureValue")
+    assert value_el is not None
+    value_el.text = base64.b64encode(key.sign(c14n, padding.PKCS1v15(), hashes.SHA256())).decode()
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+def test_a_signature_over_something_else_than_the_package_does_not_verify(
+    signed: bytes, pki: edxml.DemoPki
+) -> None:
+    """A base64 transform on ``URI=""`` digests the root's leading text (whitespace, so b""):
+    the SignedInfo then holds for any package, and a trusted signer's signature of one could be
+    put on another. What the signature covers must be the package as read."""
+    import hashlib
+
+    covers_nothing = _resigned(
+        signed, pki, transforms=[ENVELOPED, BASE64], digest=hashlib.sha256(b"").digest()
+    )
+    other = covers_nothing.replace(b"000.00.00.H29", b"000.00.00.H99")
+    reported = edxml.parse(other)  # what `envelope check` reports
+    assert isinstance(reported, edxml.Package)
+    assert reported.recipients[0] == "000.00.00.H99"
+    for data in (covers_nothing, other):
+        result = edxml.verify_signature(data, trusted=[pki.ca_cert_pem])
+        assert not result.ok
+        assert result.reason.startswith("does not verify: what the signature covers is not")
