@@ -2,11 +2,12 @@
 
 As deployed (EDXML.md "Signature"): ``Signature`` unprefixed in the XML-DSig namespace inside
 ``edXMLHeader``, one ``Reference URI=""`` (the whole document) with the enveloped-signature
-transform, c14n 2001, ``rsa-sha1``/``sha1`` and ``KeyInfo/X509Data``. Verification is signxml's
-(the field's library), on the tree our hardened parser produced, with the signature's location
-pinned. Modern algorithms only by default; SHA-1 only with ``allow_sha1=True``. A signature
-verifies only when what signxml says its Reference covers (``VerifyResult.signed_data``) reads
-as the very package the parser reports: the Signature aside, nothing the user is shown is unsigned.
+transform (then at most one canonicalisation; any other transform is refused), c14n 2001,
+``rsa-sha1``/``sha1`` and ``KeyInfo/X509Data``. Verification is signxml's (the field's
+library), on the tree our hardened parser produced, with the signature's location pinned.
+Modern algorithms only by default; SHA-1 only with ``allow_sha1=True``. A signature verifies
+only when what signxml says its Reference covers (``VerifyResult.signed_data``) reads as the
+very package the parser reports: the Signature aside, nothing the user is shown is unsigned.
 
 Trust: ``trusted`` holds PEM certificates. A signing certificate equal to one of them is
 trusted as pinned; otherwise its chain must end at one of them (a CA). A signature carrying
@@ -54,6 +55,7 @@ _MODERN_METHODS: Final = (
     "ECDSA_SHA512",
 )
 _MODERN_DIGESTS: Final = ("SHA256", "SHA384", "SHA512")
+_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,9 @@ def verify_signature(
             f'the signature must cover the whole package (one Reference URI=""), found {uris}',
             algorithm,
         )
+    refused = _refused_transforms(refs[0])
+    if refused:
+        return _no(refused, algorithm)
     try:
         trusted_certs = [c for pem in trusted for c in x509.load_pem_x509_certificates(pem)]
     except ValueError as exc:
@@ -169,6 +174,30 @@ def verify_signature(
     subject = _subject_for(key, located, trusted_certs, signer_cert)
     name = algorithm.rsplit("#", 1)[-1]
     return SignatureResult(True, f"verifies: signed by {subject} ({name})", subject, algorithm)
+
+
+def _refused_transforms(reference: etree._Element) -> str:
+    """Why the Reference's transforms are not the deployed ones ('' when they are).
+
+    Deployed: enveloped-signature, then at most one canonicalisation (EDXML.md). signxml applies
+    those and base64, and skips any other (XPath, XSLT, XPath Filter 2.0) without a word, so a
+    signature declaring one is checked as if it were absent: refuse it by name instead.
+    """
+    from signxml.algorithms import CanonicalizationMethod
+
+    algorithms = [
+        t.get("Algorithm", "") for t in reference.iterfind(f"{_DS}Transforms/{_DS}Transform")
+    ]
+    c14n = {m.value for m in CanonicalizationMethod}
+    if algorithms[:1] == [_ENVELOPED] and len(algorithms) <= 2 and set(algorithms[1:]) <= c14n:
+        return ""
+    shown = ", ".join(quote(a, 80) for a in algorithms[:4]) or "none"
+    if len(algorithms) > 4:
+        shown += f" (+{len(algorithms) - 4} more)"
+    return (
+        f"the Reference's transforms are {shown}: expected enveloped-signature, then at most "
+        "one canonicalisation (XPath, XSLT, base64 and other transforms are not accepted)"
+    )
 
 
 def _signed_message(signed: object, limits: Limits) -> Package | StatusMessage | None:

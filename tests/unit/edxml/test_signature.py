@@ -229,12 +229,15 @@ def _resigned(
 
 
 def test_a_signature_over_something_else_than_the_package_does_not_verify(
-    signed: bytes, pki: edxml.DemoPki
+    signed: bytes, pki: edxml.DemoPki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A base64 transform on ``URI=""`` digests the root's leading text (whitespace, so b""):
     the SignedInfo then holds for any package, and a trusted signer's signature of one could be
-    put on another. What the signature covers must be the package as read."""
+    put on another. The transform is refused by name; behind that, what the signature covers
+    must read as the package reported, whatever transform slipped through."""
     import hashlib
+
+    from edxml import _signature
 
     covers_nothing = _resigned(
         signed, pki, transforms=[ENVELOPED, BASE64], digest=hashlib.sha256(b"").digest()
@@ -244,6 +247,70 @@ def test_a_signature_over_something_else_than_the_package_does_not_verify(
     assert isinstance(reported, edxml.Package)
     assert reported.recipients[0] == "000.00.00.H99"
     for data in (covers_nothing, other):
+        assert not edxml.verify_signature(data, trusted=[pki.ca_cert_pem]).ok
+    monkeypatch.setattr(_signature, "_refused_transforms", lambda reference: "")
+    for data in (covers_nothing, other):
         result = edxml.verify_signature(data, trusted=[pki.ca_cert_pem])
         assert not result.ok
-        assert result.reason.startswith("does not verify: what the signature covers is not")
+        assert result.reason == (
+            "does not verify: what the signature covers is not the package: its Reference "
+            "gives 0 bytes that are not an edXML package"
+        )
+
+
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+def _digest_of_whole(data: bytes, *, exclusive: bool = False) -> bytes:
+    """SHA-256 of the canonical package without its Signature (what URI="" + enveloped digests)."""
+    import hashlib
+
+    root = etree.fromstring(data)
+    signature = root.find(f".//{DS}Signature")
+    assert signature is not None
+    parent = signature.getparent()
+    assert parent is not None
+    previous = signature.getprevious()
+    assert previous is not None
+    previous.tail = (previous.tail or "") + (signature.tail or "")
+    parent.remove(signature)
+    return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=exclusive)).digest()
+
+
+@pytest.mark.parametrize(
+    "transforms",
+    [[ENVELOPED], [ENVELOPED, C14N], [ENVELOPED, EXC_C14N], [ENVELOPED, C14N + "#WithComments"]],
+)
+def test_the_deployed_transforms_verify(
+    signed: bytes, pki: edxml.DemoPki, transforms: list[str]
+) -> None:
+    digest = _digest_of_whole(signed, exclusive=transforms[-1] == EXC_C14N)
+    result = edxml.verify_signature(
+        _resigned(signed, pki, transforms=transforms, digest=digest), trusted=[pki.ca_cert_pem]
+    )
+    assert result.ok, result.reason
+
+
+@pytest.mark.parametrize(
+    "transforms",
+    [
+        [ENVELOPED, "http://www.w3.org/TR/1999/REC-xpath-19991116", C14N],
+        [ENVELOPED, "http://www.w3.org/TR/1999/REC-xslt-19991116"],
+        [ENVELOPED, "http://www.w3.org/2002/06/xmldsig-filter2", C14N],
+        [ENVELOPED, BASE64],
+        [C14N, ENVELOPED],
+        [ENVELOPED, C14N, EXC_C14N],
+        [ENVELOPED, ENVELOPED, C14N],
+    ],
+)
+def test_other_transforms_are_refused_by_name(
+    signed: bytes, pki: edxml.DemoPki, transforms: list[str]
+) -> None:
+    """signxml skips the transforms it does not know (XPath, XSLT, Filter 2.0) and digests the
+    whole document anyway: what another verifier computes differs. Only the deployed forms pass."""
+    data = _resigned(signed, pki, transforms=transforms, digest=_digest_of_whole(signed))
+    result = edxml.verify_signature(data, trusted=[pki.ca_cert_pem])
+    assert not result.ok
+    assert result.reason.startswith("does not verify: the Reference's transforms are ")
+    assert "expected enveloped-signature, then at most one canonicalisation" in result.reason
