@@ -148,10 +148,7 @@ def verify_signature(
     except InvalidSignature as exc:
         return _no(f"the signature value does not match ({exc})", algorithm)
     except InvalidInput as exc:
-        text = str(exc)
-        if "forbidden by configuration" in text and "SHA1" in text:
-            text += "; SHA-1 is accepted only with allow_sha1=True"
-        return _no(text, algorithm)
+        return _no(_forbidden_hint(str(exc), allow_sha1=allow_sha1), algorithm)
     # Verifying hostile signatures runs through a third-party library; the contract is that a
     # bad signature is reported, never raised, whatever the library throws (schema errors,
     # base64 errors, unknown algorithm URIs...).
@@ -174,6 +171,18 @@ def verify_signature(
     subject = _subject_for(key, located, trusted_certs, signer_cert)
     name = algorithm.rsplit("#", 1)[-1]
     return SignatureResult(True, f"verifies: signed by {subject} ({name})", subject, algorithm)
+
+
+def _forbidden_hint(text: str, *, allow_sha1: bool) -> str:
+    """signxml's reason, with what the user can do about a forbidden algorithm (if anything)."""
+    words = text.split()
+    forbidden = text.endswith("forbidden by configuration") and len(words) == 6
+    name = words[2] if forbidden else ""
+    if name.startswith("HMAC_"):
+        return f"{text}: HMAC (a shared secret) is never accepted, only a certificate's key"
+    if name in ("RSA_SHA1", "SHA1") and not allow_sha1:
+        return f"{text}; SHA-1 is accepted only with allow_sha1=True"
+    return text
 
 
 def _refused_transforms(reference: etree._Element) -> str:

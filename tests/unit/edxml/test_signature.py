@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -235,8 +237,6 @@ def test_a_signature_over_something_else_than_the_package_does_not_verify(
     the SignedInfo then holds for any package, and a trusted signer's signature of one could be
     put on another. The transform is refused by name; behind that, what the signature covers
     must read as the package reported, whatever transform slipped through."""
-    import hashlib
-
     from edxml import _signature
 
     covers_nothing = _resigned(
@@ -264,8 +264,6 @@ EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 def _digest_of_whole(data: bytes, *, exclusive: bool = False) -> bytes:
     """SHA-256 of the canonical package without its Signature (what URI="" + enveloped digests)."""
-    import hashlib
-
     root = etree.fromstring(data)
     signature = root.find(f".//{DS}Signature")
     assert signature is not None
@@ -314,3 +312,50 @@ def test_other_transforms_are_refused_by_name(
     assert not result.ok
     assert result.reason.startswith("does not verify: the Reference's transforms are ")
     assert "expected enveloped-signature, then at most one canonicalisation" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("method", "digest", "why"),
+    [
+        ("http://www.w3.org/2000/09/xmldsig#hmac-sha1", hashlib.sha1, "HMAC_SHA1"),
+        ("http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", hashlib.sha256, "HMAC_SHA256"),
+    ],
+    ids=["hmac-sha1", "hmac-sha256"],
+)
+def test_an_hmac_keyed_with_the_public_certificate_is_refused_as_hmac(
+    signed: bytes, pki: edxml.DemoPki, method: str, digest: Any, why: str
+) -> None:
+    """Key confusion: an HMAC whose secret is the signer's (public) certificate. Never accepted,
+    and the reason must not send the user to allow_sha1, which would not accept it either."""
+    import base64
+    import hmac
+
+    root = etree.fromstring(signed)
+    signature = root.find(f".//{DS}Signature")
+    assert signature is not None
+    signed_info = signature.find(f"{DS}SignedInfo")
+    assert signed_info is not None
+    signed_info[1].set("Algorithm", method)
+    c14n = etree.tostring(etree.fromstring(etree.tostring(signed_info)), method="c14n")
+    signature[1].text = base64.b64encode(hmac.new(pki.cert_pem, c14n, digest).digest()).decode()
+    data = etree.tostring(root)
+    for allow_sha1 in (False, True):
+        result = edxml.verify_signature(data, trusted=[pki.cert_pem], allow_sha1=allow_sha1)
+        assert not result.ok
+        assert result.reason == (
+            f"does not verify: Signature method {why} forbidden by configuration: HMAC "
+            "(a shared secret) is never accepted, only a certificate's key"
+        )
+
+
+def test_the_sha1_hint_is_given_only_where_allow_sha1_would_help(
+    signed: bytes, pki: edxml.DemoPki
+) -> None:
+    dsa = signed.replace(
+        b"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        b"http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+    )
+    for allow_sha1 in (False, True):
+        reason = edxml.verify_signature(dsa, trusted=[pki.cert_pem], allow_sha1=allow_sha1).reason
+        assert reason.startswith("does not verify: Signature method DSA_SHA1 forbidden")
+        assert "allow_sha1" not in reason
