@@ -56,6 +56,9 @@ _MODERN_METHODS: Final = (
 )
 _MODERN_DIGESTS: Final = ("SHA256", "SHA384", "SHA512")
 _ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+# A signing certificate and its chain: deployed packages carry one; a CA hierarchy is a few deep.
+# signxml reads every certificate given (and the chain builder gets them all), so bound them.
+_MAX_CERTIFICATES: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,13 @@ def verify_signature(
     refused = _refused_transforms(refs[0])
     if refused:
         return _no(refused, algorithm)
+    certificates = sum(1 for _ in located.iter(f"{_DS}X509Certificate"))
+    if certificates > _MAX_CERTIFICATES:
+        return _no(
+            f"the Signature carries {certificates} X509Certificate elements: at most "
+            f"{_MAX_CERTIFICATES} are read (the signing certificate and its chain)",
+            algorithm,
+        )
     try:
         trusted_certs = [c for pem in trusted for c in x509.load_pem_x509_certificates(pem)]
     except ValueError as exc:

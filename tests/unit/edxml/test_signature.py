@@ -359,3 +359,22 @@ def test_the_sha1_hint_is_given_only_where_allow_sha1_would_help(
         reason = edxml.verify_signature(dsa, trusted=[pki.cert_pem], allow_sha1=allow_sha1).reason
         assert reason.startswith("does not verify: Signature method DSA_SHA1 forbidden")
         assert "allow_sha1" not in reason
+
+
+def test_a_signature_stuffed_with_certificates_is_refused_before_any_is_read(
+    signed: bytes, pki: edxml.DemoPki
+) -> None:
+    """signxml loads every X509Certificate (~0.2 ms each through textwrap) and hands them all to
+    the chain builder: 40,000 copies fit in a 50 MB package. A chain is a handful."""
+    root = etree.fromstring(signed)
+    x509_data = root.find(f".//{DS}X509Data")
+    assert x509_data is not None
+    text = "".join(pki.ca_cert_pem.decode().splitlines()[1:-1])
+    for _ in range(40):
+        etree.SubElement(x509_data, f"{DS}X509Certificate").text = text
+    result = edxml.verify_signature(etree.tostring(root), trusted=[pki.ca_cert_pem])
+    assert not result.ok
+    assert result.reason == (
+        "does not verify: the Signature carries 41 X509Certificate elements: at most 10 are "
+        "read (the signing certificate and its chain)"
+    )
