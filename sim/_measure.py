@@ -329,6 +329,15 @@ def summarise(
     # -- time series --------------------------------------------------------------------
     ts["packages.accepted"] = _counts(t_acc, edges)
     ts["deliveries.fetched"] = _counts(d_fetch, edges)
+    # Where a backlog waits (an outage, a surge): packages at their senders from the first
+    # attempt until accepted (or given up, at the start of the last attempt), and deliveries in
+    # the recipients' lists at the hub from available until fetched; still waiting: to the end.
+    left = np.where(gave_up, np.fromiter((m.t_attempt for m in pk), float, len(pk)), t_acc)
+    left = np.where(np.isfinite(left), left, end_s)
+    sent = np.isfinite(t_first)
+    ts["senders.waiting"] = (overlap_by_bin(t_first[sent], left[sent], edges) / bin_s).tolist()
+    d_left = np.where(np.isfinite(d_fetch), d_fetch, end_s)
+    ts["deliveries.waiting"] = (overlap_by_bin(d_avail, d_left, edges) / bin_s).tolist()
     hour_edges = np.arange(0.0, scenario.run.horizon_s + 3600.0, 3600.0)
     hourly = {
         "packages.accepted": _counts(t_acc, hour_edges),

@@ -46,6 +46,7 @@ def plot_run(results: Results, out: Path) -> list[Path]:
         if col:  # the last value repeated: a post step draws each hour's bar up to its end
             ax.step(_hours(len(col) + 1, 3600.0), [*col, col[-1]], where="post", label=label)
     ax.axvspan(0, warmup_h, color="0.9", label="warm-up (not measured)")
+    _shade_windows(ax, results)
     ax.set_xlabel("hours from the start of the run")
     ax.set_ylabel("per hour (mean of replications)")
     ax.set_title(f"{name}: throughput per hour")
@@ -101,7 +102,43 @@ def plot_run(results: Results, out: Path) -> list[Path]:
     bottom.set_xlabel("hours from the start of the run")
     bottom.legend()
     written.append(_save(fig, out / "utilisation.png", plt))
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for key, label in (
+        ("senders.waiting", "packages waiting at their senders (not yet accepted)"),
+        ("deliveries.waiting", "deliveries waiting at the hub (not yet fetched)"),
+    ):
+        col = results.series.get(key)
+        if col:
+            ax.plot(_hours(len(col), width), col, label=label, lw=0.8)
+    ax.axvspan(0, warmup_h, color="0.9", label="warm-up (not measured)")
+    _shade_windows(ax, results)
+    ax.set_ylabel("items (time average)")
+    ax.set_xlabel("hours from the start of the run")
+    ax.set_title(f"{name}: where the backlog waits ({width:g} s bins)")
+    ax.legend()
+    written.append(_save(fig, out / "backlog.png", plt))
     return written
+
+
+def _shade_windows(ax: Any, results: Results) -> None:
+    """The scenario's outages and surges that the run plays, shaded where they are."""
+    s = results.scenario
+    horizon_h = s.run.horizon_s / 3600.0
+    for windows, color, label in (
+        (s.outages, "tab:red", "hub down (outage)"),
+        (s.traffic.surges, "tab:orange", "surge"),
+    ):
+        for i, w in enumerate(windows):
+            start_h = w.start_s / 3600.0
+            if start_h < horizon_h:
+                ax.axvspan(
+                    start_h,
+                    min(w.end_s / 3600.0, horizon_h),
+                    color=color,
+                    alpha=0.15,
+                    label=label if i == 0 else None,
+                )
 
 
 def plot_knee(result: KneeResult, out: Path) -> Path:

@@ -50,7 +50,8 @@ def test_sim_run_prints_the_summary_and_writes_the_outputs(
     header = (out / "timeseries.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[:2] == ["t_s", "hours"]
     assert "workers.utilisation" in header
-    for png in ("throughput.png", "latency.png", "utilisation.png"):
+    assert {"senders.waiting", "deliveries.waiting"} <= set(header)
+    for png in ("throughput.png", "latency.png", "utilisation.png", "backlog.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

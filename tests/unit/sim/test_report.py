@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -97,3 +98,26 @@ def test_the_summary_names_the_windows_a_shortened_horizon_leaves_out(
     )
     text = _summary(sim.run(load_scenario(path), processes=1))
     assert "not played, at or past run.horizon (1h30m): outage at 3h, surge at 1d" in text
+
+
+def test_the_backlog_of_an_outage_waits_at_the_senders_and_drains_after_it(
+    write_scenario: Write, tmp_path: Path
+) -> None:
+    # The hub is down 30m–60m. Packages wait at their senders (retrying on the 30…480 s
+    # schedule, giving up after 930 s): about the last 930 s of the outage's packages are still
+    # waiting when it ends, and each is sent again at its next retry, within 480 s after it.
+    path = write_scenario('outages = [{ start = "30m", duration = "30m" }]\n' + HUB)
+    results = sim.run(load_scenario(path), processes=1)
+    width = results.series_bin_s
+    waiting = np.asarray(results.series["senders.waiting"])
+    t = np.arange(waiting.size) * width
+    before = waiting[(t >= 600) & (t < 1800)]
+    during = waiting[(t >= 1800) & (t < 3600)]
+    after = waiting[t >= 3600 + 480 + 60]
+    sent_per_s = results.metrics["packages.offered"].mean / (80 * 60)  # the measured 1h20m
+    assert before.max() < 1.0  # accepted in a fraction of a second: nothing builds up
+    assert during.max() == pytest.approx(sent_per_s * 930, rel=0.35)
+    assert after.max() < 1.0  # drained
+    assert np.asarray(results.series["deliveries.waiting"]).max() > 0
+    (png,) = [p for p in sim.write_run(results, tmp_path) if p.name == "backlog.png"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
