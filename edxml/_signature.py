@@ -29,7 +29,7 @@ from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._model import Package, StatusMessage
 from edxml._parser import read
 from edxml._schema import is_empty
-from edxml._xml import parse_tree
+from edxml._xml import parse_tree, reparser
 
 __all__ = ["SignatureResult", "sign", "verify_signature"]
 
@@ -148,6 +148,7 @@ def verify_signature(
     try:
         result = _verifier(trusted_certs).verify(
             root,
+            parser=reparser(len(data)),
             expect_config=_config(allow_sha1=allow_sha1, at=at),
             **kwargs,
         )
@@ -419,6 +420,11 @@ def sign(
     header.insert(header.index(anchor) + 1, placeholder)
 
     class _Signer(_rerooted_c14n(XMLSigner)):  # type: ignore[misc]
+        @property
+        def parser(self) -> etree.XMLParser:
+            # signxml parses the tree it signs again; ours, hardened, fits any package we read
+            return reparser(len(data))
+
         def check_deprecated_methods(self) -> None:
             # deployed software signs with rsa-sha1; tests must be able to produce that
             if algorithm != "rsa-sha1":

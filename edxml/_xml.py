@@ -28,7 +28,7 @@ from edxml._errors import (
 from edxml._limits import Limits
 from edxml._prolog import check_prolog
 
-__all__ = ["element_path", "element_paths", "local_name", "parse_tree"]
+__all__ = ["element_path", "element_paths", "local_name", "parse_tree", "reparser"]
 
 # libxml2's XML_MAX_TEXT_LENGTH: without huge_tree no text node may be longer.
 LIBXML2_TEXT_CAP: Final = 10_000_000
@@ -54,6 +54,13 @@ def _parser(huge: bool) -> etree.XMLParser:
         )
         setattr(_local, key, parser)
     return parser
+
+
+def reparser(size: int) -> etree.XMLParser:
+    """The hardened parser for reading again the ``size`` bytes of a tree ``parse_tree`` gave
+    (signxml serialises the tree it signs or verifies and parses it once more): ``huge_tree``
+    exactly when ``parse_tree`` used it, so a text node over libxml2's cap fits there too."""
+    return _parser(size > LIBXML2_TEXT_CAP)
 
 
 def parse_tree(data: bytes, limits: Limits) -> etree._Element:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from typing import Any
@@ -378,3 +379,27 @@ def test_a_signature_stuffed_with_certificates_is_refused_before_any_is_read(
         "does not verify: the Signature carries 41 X509Certificate elements: at most 10 are "
         "read (the signing certificate and its chain)"
     )
+
+
+def test_a_package_with_an_attachment_over_libxml2s_text_cap_signs_and_verifies(
+    pki: edxml.DemoPki,
+) -> None:
+    # An 8 MB scan is 10.7 MB of base64, one text node over libxml2's 10 MB cap. The parser
+    # reads such a package (huge_tree, within the limits); signxml parses the tree once more
+    # with its own parser, which refused it: signing failed, and a signed one "did not verify"
+    # with "Text node too long", as if the signature were at fault.
+    import random
+
+    from tests.envelope_fixtures import new_document
+
+    scan = random.Random(8).randbytes(8_000_000)
+    attachment = edxml.Attachment.from_bytes("cid:1", "scan.pdf", scan)
+    package = dataclasses.replace(
+        new_document(),
+        references=(edxml.Reference.for_attachment(attachment),),
+        attachments=(attachment,),
+    )
+    signed = edxml.sign(edxml.build(package), key_pem=pki.key_pem, cert_pems=[pki.cert_pem])
+    assert len(signed) > 10_000_000
+    result = edxml.verify_signature(signed, trusted=[pki.ca_cert_pem])
+    assert result.ok, result.reason
