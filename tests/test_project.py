@@ -73,14 +73,17 @@ def test_readme_first_two_commands_are_demo_and_test() -> None:
     assert second == "python3 dev.py test"
 
 
-def test_ci_runs_exactly_the_readme_test_command() -> None:
+def test_ci_runs_the_readme_test_command_then_the_long_runs() -> None:
+    # first exactly what a newcomer runs; then what that leaves out, as the README says
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [
         line.strip()
         for line in ci.splitlines()
         if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))
     ]
-    assert commands == [_readme_commands()[1]]
+    test = _readme_commands()[1]
+    assert commands == [test, f"{test} -m long"]
+    assert f"`{test} -m long`" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert ci.startswith("#!/usr/bin/env bash")
     assert "set -euo pipefail" in ci
 

@@ -19,6 +19,7 @@ from lienthong.scenario import load_scenario
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.long  # about 2.5 minutes: CI runs it (.ci/run), `python3 dev.py test` does not
 def test_calibrate_then_twin_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "twin"
     done = subprocess.run(
