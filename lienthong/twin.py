@@ -433,10 +433,9 @@ def _measure(
     planned = max(s["offered"]["planned"], 1)
     send = s["operations"].get("send", {})
     # Without every count of what the hub still holds after the drain, an item not fetched may
-    # be queued or lost: the summary's "lost" is then only an upper bound (loadtest
-    # Reconciliation.lost and .complete).
+    # be queued or lost: the summary's "lost" is then only an upper bound ("complete" false).
     reconciliation = s["reconciliation"]
-    reconciled = reconciliation["unknown_waiting"] == 0
+    reconciled = bool(reconciliation["complete"])
     lost = int(reconciliation["lost"])
     return Measured(
         rate_per_s=rate,

@@ -15,7 +15,7 @@ Pure: never imports locust.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -136,6 +136,16 @@ class Reconciliation:
     delivery: Latency = field(default_factory=lambda: Latency.of([]))
     # scheduled send → the recipient's 01 fetched by the sender
     status_roundtrip: Latency = field(default_factory=lambda: Latency.of([]))
+
+    def to_json(self) -> dict[str, Any]:
+        """As summary.json has it: every field, with ``lost`` (an upper bound unless
+        ``complete``), ``complete`` and ``leftovers``."""
+        return {
+            **asdict(self),
+            "lost": self.lost,
+            "complete": self.complete,
+            "leftovers": self.leftovers,
+        }
 
     @property
     def lost(self) -> int:

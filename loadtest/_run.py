@@ -573,11 +573,7 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
         "operations": operations,
         # the hub refused the drain's calls: how often, and how long the drain waited as asked
         "drain_backoff": log.backoff.to_json(),
-        "reconciliation": {
-            **dataclasses.asdict(reconciliation),
-            "lost": reconciliation.lost,
-            "leftovers": reconciliation.leftovers,
-        },
+        "reconciliation": reconciliation.to_json(),
         "corrupt": log.corrupt[:20],
         "verdicts": [c.to_json() for c in checks],
         "ok": all(c.ok for c in checks),

@@ -7,7 +7,6 @@ load run is a stand-in that returns the summary, its reconciliation made by the 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -32,12 +31,11 @@ def _summary(*, fetched: int, unread_counts: int) -> dict[str, Any]:
         unknown_waiting=unread_counts,
         counts_asked=4,
     )
-    r = reconcile(ledger)
     return {
         "verdicts": [],
         "offered": {"planned": 3, "late": 0},
         "operations": {"send": {"ok": 3, "p95_ms": 12.0}},
-        "reconciliation": {**dataclasses.asdict(r), "lost": r.lost, "leftovers": r.leftovers},
+        "reconciliation": reconcile(ledger).to_json(),
     }
 
 
