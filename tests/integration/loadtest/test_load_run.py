@@ -24,6 +24,11 @@ pytestmark = pytest.mark.slow
 SMOKE = str(ROOT / "scenarios" / "smoke.toml")
 
 
+def _embedded_smoke(duration: str) -> tuple[str, ...]:
+    """smoke.toml against its own gateway for ``duration``, with no prediction."""
+    return (SMOKE, "--embedded", "--duration", duration, "--no-prediction")
+
+
 def _assert_csv_holds_every_request(out: Path, summary: dict[str, Any]) -> None:
     """Locust's CSV of requests counts what summary.json counts, the drain's last calls too."""
     with (out / "locust_stats.csv").open(encoding="utf-8", newline="") as f:
@@ -93,11 +98,7 @@ def test_a_limited_gateway_far_beyond_capacity_fails_for_the_right_reasons(tmp_p
     # keep offering on schedule however the hub answers.
     done, summary = _load(
         tmp_path,
-        SMOKE,
-        "--embedded",
-        "--duration",
-        "10s",
-        "--no-prediction",
+        *_embedded_smoke("10s"),
         "--rate",
         "150",
         "--set",
@@ -141,11 +142,7 @@ def test_a_hub_serving_one_read_at_a_time_is_drained_gently_and_to_the_end(tmp_p
     # hub's counts only at its deadline, refused too: reconciliation could not be done.)
     done, summary = _load(
         tmp_path,
-        SMOKE,
-        "--embedded",
-        "--duration",
-        "5s",
-        "--no-prediction",
+        *_embedded_smoke("5s"),
         "--gateway-set",
         "read_limit=1",
     )
@@ -176,11 +173,7 @@ def test_a_01_the_hub_refuses_in_the_drain_is_sent_again_or_counted(tmp_path: Pa
     # reconciliation said "37 of 37 statuses" and the 01 round trip was judged over 37).
     done, summary = _load(
         tmp_path,
-        SMOKE,
-        "--embedded",
-        "--duration",
-        "5s",
-        "--no-prediction",
+        *_embedded_smoke("5s"),
         "--set",
         "polling.enabled=false",
         "--set",

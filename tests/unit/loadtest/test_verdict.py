@@ -234,10 +234,10 @@ def test_without_the_hubs_counts_nothing_unfetched_is_called_lost_or_queued() ->
     assert "queued, not lost" not in check.message
 
 
-def test_the_printed_summary_never_ticks_a_check_that_could_not_be_made() -> None:
-    log = _log(100.0, [OK] * 10, 10)
-    check = _without_counts(log, _ledger())
-    summary = {
+def _printable(log: RunLog, **fields: Any) -> dict[str, Any]:
+    """A summary.json of a 5 s smoke run with ``log``'s operations, as print_summary reads it,
+    with ``fields`` (verdicts, ok, drain_backoff…) added."""
+    return {
         "scenario": {"scenario": {"name": "smoke"}},
         "parameters": {
             "target": "http://127.0.0.1:9",
@@ -264,9 +264,14 @@ def test_the_printed_summary_never_ticks_a_check_that_could_not_be_made() -> Non
             "statuses_delivered": 1,
             "statuses_expected": 1,
         },
-        "verdicts": [check.to_json()],
-        "ok": False,
+        **fields,
     }
+
+
+def test_the_printed_summary_never_ticks_a_check_that_could_not_be_made() -> None:
+    log = _log(100.0, [OK] * 10, 10)
+    check = _without_counts(log, _ledger())
+    summary = _printable(log, verdicts=[check.to_json()], ok=False)
     console = Console(record=True, width=300)
     print_summary(summary, Path("out"), console)
     text = console.export_text()
@@ -312,37 +317,7 @@ def test_the_printed_summary_says_the_drain_was_refused_and_backed_off() -> None
         "concurrency": 1,
         "not_made": {"drain.count": 2},
     }
-    summary = {
-        "scenario": {"scenario": {"name": "smoke"}},
-        "parameters": {
-            "target": "http://127.0.0.1:9",
-            "rate_per_s": None,
-            "speedup": 30.0,
-            "duration_s": 5.0,
-            "processes": 1,
-            "seed": 7,
-            "agencies": 3,
-        },
-        "offered": {
-            "issued": 10,
-            "planned": 10,
-            "issued_rate_per_s": 2.0,
-            "target_rate_per_s": 2.0,
-            "late": 0,
-            "gave_up": 0,
-            "in_flight_at_end": 0,
-        },
-        "operations": {name: op.summary() for name, op in log.operations.items()},
-        "drain_backoff": backoff,
-        "reconciliation": {
-            "delivered": 3,
-            "expected_deliveries": 3,
-            "statuses_delivered": 1,
-            "statuses_expected": 1,
-        },
-        "verdicts": [],
-        "ok": True,
-    }
+    summary = _printable(log, verdicts=[], ok=True, drain_backoff=backoff)
     console = Console(record=True, width=400)
     print_summary(summary, Path("out"), console)
     assert (

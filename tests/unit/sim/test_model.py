@@ -33,6 +33,7 @@ parse_ms = { dist = "exponential", mean = 1000.0 }
 backoff_s = [1.0, 2.0]
 """
 
+# a small hub scenario: 1h30m of a light morning (the report tests use it too)
 HUB = """
 [scenario]
 name = "tiny-hub"

@@ -12,23 +12,9 @@ from rich.console import Console
 import sim
 from lienthong.scenario import load_scenario
 from sim._report import show
+from tests.unit.sim.test_model import HUB
 
 Write = Callable[..., Path]
-
-HUB = """
-[scenario]
-name = "tiny-hub"
-[run]
-seed = 11
-start = 2022-07-04T08:00:00
-horizon = "1h30m"
-warmup = "10m"
-replications = 1
-[traffic]
-packages_per_working_day = 3000
-[polling]
-interval_s = 60.0
-"""
 
 
 def _summary(results: sim.Results) -> str:
