@@ -29,6 +29,7 @@ from gateway._errors import (
     OverloadedError,
     SignatureError,
     StoreError,
+    TlsError,
     VxpError,
 )
 from gateway._process import GatewayProcess
@@ -83,6 +84,7 @@ __all__ = [
     "StoreError",
     "Stored",
     "System",
+    "TlsError",
     "VxpClient",
     "VxpError",
     "build_hub",

@@ -75,6 +75,10 @@ class GatewayConfig:
     # CPUs the server and every worker process run on, as ``taskset -c`` takes them ("0",
     # "0-1,3"); None: wherever the system puts them. Pinned before any worker starts.
     cpus: str | None = None
+    # https: the certificate (PEM, then any intermediates) and its unencrypted key; both or
+    # neither (plain http), checked by ``serve`` before it listens
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -206,6 +210,12 @@ def _problems(c: GatewayConfig) -> list[str]:
         except ValueError as exc:
             out.append(f"gateway cpus = {c.cpus!r}: {exc}")
     seconds("shutdown_timeout_s", zero=True)
+    if (c.tls_cert is None) != (c.tls_key is None):
+        given, missing = ("tls_cert", "tls_key") if c.tls_key is None else ("tls_key", "tls_cert")
+        out.append(
+            f"gateway {given} = {str(getattr(c, given))!r}: expected {missing} as well "
+            "(--tls-cert FILE --tls-key FILE)"
+        )
     return out
 
 

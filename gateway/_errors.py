@@ -4,6 +4,7 @@ GatewayError (a LienthongError)   anything the CLI reports as one line and exit 
 ├── ConfigError                   a gateway setting is out of range or unknown
 ├── CredentialsError              a credentials file is unreadable or malformed
 ├── StoreError                    the database cannot be opened, read or written
+├── TlsError                      a certificate, key or CA bundle cannot be used
 ├── SignatureError                request headers fail the VXP HMAC check (``reason`` says which)
 └── VxpError                      the hub answered ``"status": "FAIL"``: ``error_code``,
     │                             ``error_desc``, ``http_status``; raised by the client, and by
@@ -24,6 +25,7 @@ __all__ = [
     "OverloadedError",
     "SignatureError",
     "StoreError",
+    "TlsError",
     "VxpError",
 ]
 
@@ -42,6 +44,10 @@ class CredentialsError(GatewayError):
 
 class StoreError(GatewayError):
     """The store failed: the database cannot be opened, read or written."""
+
+
+class TlsError(GatewayError):
+    """A certificate, key or CA bundle file cannot be used."""
 
 
 class SignatureError(GatewayError):

@@ -1,9 +1,9 @@
 """Run a gateway: build its parts from a :class:`GatewayConfig` and serve them with uvicorn.
 
 uvicorn runs with uvloop and httptools; the server binds its socket itself so ``port`` 0 works,
-and prints one line ``lienthong gateway: listening on http://HOST:PORT`` to stdout once it
-accepts requests (tests and the load test wait for that line). SIGTERM (or SIGINT) stops it
-cleanly: no new connections, requests in flight finish (up to ``shutdown_timeout_s``; one whose
+and prints one line ``lienthong gateway: listening on http://HOST:PORT`` (``https://`` with
+``tls_cert`` and ``tls_key``) to stdout once it accepts requests (tests and the load test wait
+for that line). SIGTERM (or SIGINT) stops it cleanly: no new connections, requests in flight finish (up to ``shutdown_timeout_s``; one whose
 first bytes had arrived too, answered with ``Connection: close``), the writer commits
 everything queued, the database is closed, exit code 0.
 """
@@ -27,6 +27,7 @@ from gateway._errors import ConfigError, CredentialsError
 from gateway._hub import Hub
 from gateway._process import CREDENTIALS_PREFIX, READY_PREFIX
 from gateway._sqlite_store import SqliteStore
+from gateway._tls import server_context
 from gateway.protocol import ErrorCode, encode_answer
 
 __all__ = ["build_hub", "default_credentials_path", "serve"]
@@ -181,6 +182,9 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
 
     if config.cpus is not None:  # before any worker starts: children inherit it
         os.sched_setaffinity(0, parse_cpus(config.cpus))
+    tls = None
+    if config.tls_cert is not None and config.tls_key is not None:
+        tls = server_context(config.tls_cert, config.tls_key)  # refused before anything opens
     sock = _bind(config.host, config.port)  # first: a taken port fails before anything opens
     try:
         hub = build_hub(config, out=out)
@@ -201,6 +205,8 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
         timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s),
         timeout_keep_alive=30,
         backlog=2048,
+        # the context checked above, not uvicorn's own reading of the files
+        ssl_context_factory=None if tls is None else (lambda config, default: tls),
     )
     server = uvicorn.Server(uv_config)
     # uvicorn handles SIGTERM itself and re-raises it after its clean shutdown; with this
@@ -212,7 +218,8 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
         if server.started:
-            print(f"{READY_PREFIX}http://{shown_host}:{port}", file=out, flush=True)
+            scheme = "http" if tls is None else "https"
+            print(f"{READY_PREFIX}{scheme}://{shown_host}:{port}", file=out, flush=True)
         await task
 
     logging.getLogger("gateway").setLevel(logging.INFO)

@@ -49,6 +49,18 @@ def register(sub: Any) -> None:
         "--cpus",
         help="pin the server and its workers to these CPUs, as taskset -c takes them: 0, 0-1,3",
     )
+    serve.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve https with this certificate (PEM, then any intermediates; with --tls-key)",
+    )
+    serve.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="FILE",
+        help="the certificate's private key (PEM, unencrypted)",
+    )
     serve.add_argument("--access-log", help="access log: a file, '-' for stderr (default) or 'off'")
     serve.add_argument(
         "--set",
@@ -92,7 +104,18 @@ def _config(args: argparse.Namespace) -> Any:
         config = GatewayConfig()
     config = config.with_settings(settings)
     # A flag overrides --set and the scenario; a flag not given leaves them be.
-    flags = ("host", "port", "db", "credentials", "topology", "extra_agencies", "workers", "cpus")
+    flags = (
+        "host",
+        "port",
+        "db",
+        "credentials",
+        "topology",
+        "extra_agencies",
+        "workers",
+        "cpus",
+        "tls_cert",
+        "tls_key",
+    )
     changes: dict[str, object] = {
         name: getattr(args, name) for name in flags if getattr(args, name) is not None
     }

@@ -35,6 +35,7 @@ EXPECTED = {
     "SqliteStore",
     "Store",
     "StoreError",
+    "TlsError",
     "Stored",
     "System",
     "VxpClient",
