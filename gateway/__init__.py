@@ -33,6 +33,7 @@ from gateway._errors import (
     VxpError,
 )
 from gateway._process import GatewayProcess
+from gateway._tls import check_ca_bundle, client_context
 from gateway.protocol import ErrorCode
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ __all__ = [
     "VxpClient",
     "VxpError",
     "build_hub",
+    "check_ca_bundle",
+    "client_context",
     "create_app",
     "sample_package",
     "sample_status",

@@ -1,16 +1,21 @@
-"""The gateway over https (``serve --tls-cert --tls-key``): real processes on loopback."""
+"""The gateway over https (``serve --tls-cert --tls-key``) and its clients, which verify it:
+real processes on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from gateway import GatewayConfig, GatewayProcess
+from gateway import AsyncVxpClient, GatewayConfig, GatewayProcess, TlsError, VxpClient
+from tests.integration.gateway.conftest import G22, RunningHub, start_hub
 from tests.integration.tls import Pki, make_pki
 
 pytestmark = pytest.mark.slow
@@ -89,3 +94,50 @@ def test_unusable_certificate_files_are_refused_in_one_line(
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"lienthong: {expected.format(**names)}\n"
     assert not (tmp_path / "hub.db").exists()
+
+
+@pytest.fixture(scope="module")
+def https_hub(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[RunningHub]:
+    running = start_hub(tmp_path_factory.mktemp("https-hub"), tls_cert=pki.cert, tls_key=pki.key)
+    yield running
+    assert running.process.stop() == 0
+
+
+def test_the_client_verifies_the_hub_and_trusts_a_private_ca_given_as_ca_bundle(
+    https_hub: RunningHub, pki: Pki, tmp_path: Path
+) -> None:
+    with (
+        https_hub.client(G22) as untrusting,
+        pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
+    ):
+        untrusting.count_received()
+    other = make_pki(tmp_path, label="other")
+    with (
+        https_hub.client(G22, ca_bundle=other.ca) as wrong_ca,
+        pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
+    ):
+        wrong_ca.count_received()
+    with https_hub.client(G22, ca_bundle=pki.ca) as trusting:
+        assert trusting.count_received() == 0
+
+
+def test_the_async_client_verifies_the_hub_and_trusts_a_ca_bundle(
+    https_hub: RunningHub, pki: Pki
+) -> None:
+    systemid, secret = https_hub.secret(G22)
+
+    async def count(**kwargs: Any) -> int:
+        async with AsyncVxpClient(https_hub.url, systemid, secret, agency=G22, **kwargs) as hub:
+            return await hub.count_received()
+
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(count())
+    assert asyncio.run(count(ca_bundle=pki.ca)) == 0
+
+
+def test_a_ca_bundle_without_a_certificate_is_refused_naming_it(
+    https_hub: RunningHub, pki: Pki
+) -> None:
+    systemid, secret = https_hub.secret(G22)
+    with pytest.raises(TlsError, match=f"^ca_bundle {pki.key}: no PEM certificate in it"):
+        VxpClient(https_hub.url, systemid, secret, ca_bundle=pki.key)

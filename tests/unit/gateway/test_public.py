@@ -41,6 +41,8 @@ EXPECTED = {
     "VxpClient",
     "VxpError",
     "build_hub",
+    "check_ca_bundle",
+    "client_context",
     "create_app",
     "sample_package",
     "sample_status",
