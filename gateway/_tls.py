@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -27,9 +28,13 @@ __all__ = ["check_ca_bundle", "client_context", "server_context"]
 
 
 def _reason(exc: ssl.SSLError) -> str:
-    """OpenSSL's reason in words: 'key values mismatch', 'no certificate or crl found'."""
+    """OpenSSL's reason in words: 'key values mismatch', 'no certificate or crl found', or its
+    message without the library and source line ('PEM lib')."""
     reason = getattr(exc, "reason", None)
-    return reason.lower().replace("_", " ") if reason else str(exc)
+    if reason:
+        return str(reason).lower().replace("_", " ")
+    text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    return re.sub(r"^\[\w+\]\s*|\s*\(_ssl\.c:\d+\)$", "", text) or type(exc).__name__
 
 
 def _readable(path: Path, flag: str) -> bytes:

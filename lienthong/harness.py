@@ -77,6 +77,7 @@ class LoadRequest:
     overrides: tuple[str, ...] = ()
     target: str | None = None
     credentials: Path | None = None
+    ca_bundle: Path | None = None  # with target: the only CAs its certificate may chain to
     embedded: bool = False
     speedup: float | None = None
     rate_per_s: float | None = None
@@ -111,20 +112,69 @@ def writable_directory(path: Path, flag: str, *, shown: Path | None = None) -> N
         ) from None
 
 
-def check_reachable(url: str, flag: str, *, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+def check_reachable(
+    url: str,
+    flag: str,
+    *,
+    ca_bundle: Path | None = None,
+    timeout_s: float = REACHABLE_TIMEOUT_S,
+) -> None:
     """One GET of ``url`` with a short timeout: any HTTP answer, whatever its status, says a
-    server is there. Raises HarnessError naming ``flag``, the URL and the error otherwise."""
+    server is there. An https hub's certificate is verified as the load test verifies it
+    (``gateway.client_context``: the system's CAs, or ``ca_bundle``'s). Raises HarnessError
+    naming ``flag``, the URL and the error otherwise; for a certificate refused, the cause and
+    how to trust a private CA."""
     import httpx
 
+    from gateway import client_context
+
     try:
-        httpx.get(url, timeout=timeout_s)
+        httpx.get(url, timeout=timeout_s, verify=client_context(ca_bundle))
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        refused = _certificate_refusal(exc)
+        if refused is not None:
+            raise HarnessError(
+                f"{flag} {url}: its TLS certificate is refused: {refused}; "
+                + _trust_hint(refused, ca_bundle)
+            ) from None
         error = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
             error = f"no answer within {timeout_s:g} s ({type(exc).__name__})"
         raise HarnessError(
             f"{flag} {url}: cannot reach it: {error}; expected a hub answering HTTP there"
         ) from None
+
+
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """What OpenSSL said of the certificate ('unable to get local issuer certificate',
+    "Hostname mismatch, certificate is not valid for '127.0.0.1'"), when ``exc`` comes from
+    verifying one (httpx keeps the ssl error as the cause of its ConnectError); else None."""
+    import ssl
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            message = seen.verify_message or seen.reason or str(seen)
+            return str(message).rstrip(".")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _trust_hint(refused: str, ca_bundle: Path | None) -> str:
+    if "hostname mismatch" in refused.lower() or "ip address mismatch" in refused.lower():
+        return (
+            "expected the URL to name the host as the certificate does (its subject "
+            "alternative names)"
+        )
+    if ca_bundle is not None:
+        return (
+            f"expected --ca-bundle {ca_bundle} to hold the certificate of the CA that issued it "
+            "(PEM)"
+        )
+    return (
+        "to trust a private CA, give its certificate (PEM) as --ca-bundle FILE, or set "
+        "SSL_CERT_FILE to it"
+    )
 
 
 def _free_port() -> int:
@@ -137,7 +187,9 @@ def _check(request: LoadRequest) -> Scenario:
     if request.embedded == (request.target is not None):
         raise HarnessError("expected exactly one of --embedded or --target URL")
     if request.target is not None:
-        check_target(request.target, request.credentials, reach=False)
+        check_target(request.target, request.credentials, ca_bundle=request.ca_bundle, reach=False)
+    elif request.ca_bundle is not None:
+        raise HarnessError(f"--ca-bundle {request.ca_bundle}: only with --target URL")
     if request.processes < 1:
         raise HarnessError(f"--processes = {request.processes}: expected an integer ≥ 1")
     scenario = load_scenario(request.scenario, overrides=request.overrides)
@@ -145,11 +197,18 @@ def _check(request: LoadRequest) -> Scenario:
     return scenario
 
 
-def check_target(target: str, credentials: Path | None, *, reach: bool = True) -> None:
-    """``--target`` has a ``--credentials`` file that is one (read before Locust starts, so its
-    problem is bad input, not a run without a verdict), and, with ``reach``, a hub answers
-    there. The file comes first: bad input is named before a hub's absence."""
-    from gateway import Credentials, CredentialsError
+def check_target(
+    target: str,
+    credentials: Path | None,
+    *,
+    ca_bundle: Path | None = None,
+    reach: bool = True,
+) -> None:
+    """``--target`` has a ``--credentials`` file that is one and a ``--ca-bundle``, if given,
+    of PEM certificates (read before Locust starts, so their problems are bad input, not a run
+    without a verdict), and, with ``reach``, a hub answers there with a certificate these CAs
+    trust. The files come first: bad input is named before a hub's absence."""
+    from gateway import Credentials, CredentialsError, check_ca_bundle
 
     if credentials is None:
         raise HarnessError(f"--target {target}: expected --credentials FILE as well")
@@ -159,8 +218,10 @@ def check_target(target: str, credentials: Path | None, *, reach: bool = True) -
         Credentials.load(credentials)
     except CredentialsError as exc:
         raise HarnessError(f"--credentials {exc}") from None
+    if ca_bundle is not None:
+        check_ca_bundle(ca_bundle)
     if reach:
-        check_reachable(target, "--target")
+        check_reachable(target, "--target", ca_bundle=ca_bundle)
 
 
 # Every package of a run is planned before the first is sent, in each load-generator process.
@@ -237,6 +298,7 @@ def run_load(
         scenario=request.scenario.absolute(),
         out=request.out.absolute(),
         credentials=None if request.credentials is None else request.credentials.absolute(),
+        ca_bundle=None if request.ca_bundle is None else request.ca_bundle.absolute(),
     )
     writable_directory(request.out, "--out")
     if request.embedded:
@@ -293,6 +355,8 @@ def _run_locust(
         ours += ["--rate", str(request.rate_per_s)]
     if request.seed is not None:
         ours += ["--lt-seed", str(request.seed)]
+    if request.ca_bundle is not None:  # workers get it with the master's options
+        ours += ["--ca-bundle", str(request.ca_bundle)]
     ours += ["--lt-processes", str(request.processes), "--lt-out", str(out)]
     base = [
         sys.executable,

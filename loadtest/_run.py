@@ -40,7 +40,7 @@ from locust.runners import (
 from locust.stats import CSV_STATS_INTERVAL_SEC
 
 import lienthong
-from gateway import Credentials, CredentialsError
+from gateway import Credentials, CredentialsError, check_ca_bundle
 from lienthong.durations import parse_duration
 from lienthong.errors import LienthongError
 from lienthong.paths import ROOT
@@ -93,6 +93,12 @@ def add_arguments(parser: Any) -> None:
         "--credentials",
         default=os.environ.get("LIENTHONG_CREDENTIALS", ""),
         help="credentials file: systemid, secret, agencies",
+    )
+    group.add_argument(
+        "--ca-bundle",
+        default="",
+        help="an https hub's certificate is trusted only if it chains to a CA in this PEM "
+        "file (default: the system's CAs, or $SSL_CERT_FILE's); always verified",
     )
     group.add_argument(
         "--speedup",
@@ -149,6 +155,7 @@ class Plan:
     scenario: Scenario
     wall: Scenario
     credentials: Credentials
+    ca_bundle: Path | None  # the CAs an https hub's certificate must chain to (else the system's)
     seed: int
     run_tag: str
     processes: int
@@ -177,6 +184,7 @@ def plan_from_options(options: argparse.Namespace, *, host: str | None = None) -
         credentials = Credentials.load(Path(options.credentials))
     except CredentialsError as exc:
         raise OptionError(f"--credentials {options.credentials}: {exc}") from None
+    ca_bundle = check_ca_bundle(options.ca_bundle) if options.ca_bundle else None
     speedup = options.speedup if options.speedup is not None else scenario.load.speedup
     rate = options.rate if options.rate is not None else scenario.load.rate_per_s
     try:
@@ -219,6 +227,7 @@ def plan_from_options(options: argparse.Namespace, *, host: str | None = None) -
         scenario=scenario,
         wall=wall,
         credentials=credentials,
+        ca_bundle=ca_bundle,
         seed=options.lt_seed if options.lt_seed is not None else scenario.run.seed,
         run_tag=run_tag,
         processes=options.lt_processes,
@@ -399,6 +408,7 @@ class LoadRun:
             plan.host,
             plan.credentials,
             log,
+            ca_bundle=plan.ca_bundle,
             t0_s=assignment.t0_s,
             concurrency=plan.max_in_flight,
             timeout_s=plan.timeout_s,
@@ -543,6 +553,7 @@ def summarise(plan: Plan, log: RunLog, ledger: Ledger) -> dict[str, Any]:
         "locust_version": locust_version,
         "parameters": {
             "target": plan.host,
+            "ca_bundle": None if plan.ca_bundle is None else str(plan.ca_bundle),
             "speedup": plan.speedup,
             "rate_per_s": plan.rate_per_s,
             "duration_s": duration,

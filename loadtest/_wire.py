@@ -3,7 +3,8 @@
 Requests are signed exactly as the SDK signs them (``gateway.protocol``), each system's
 timestamps strictly increase (the hub refuses a replayed signature), and every call is reported
 to Locust's statistics with its latency measured from the scheduled time — so a slow hub shows
-up as latency, not as a quietly lower request rate. No secret is ever logged.
+up as latency, not as a quietly lower request rate. No secret is ever logged. An https hub's
+certificate is verified, against the same CAs as every other client (``--ca-bundle``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import gevent.ssl
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 
-from gateway import Credentials
+from gateway import Credentials, client_context
 from gateway.protocol import Answer, SignatureClock, decode_answer, prepare_call
 from loadtest._backoff import retry_after_s
 from loadtest._log import FAILED, OK, REFUSED, Outcome, RunLog
@@ -59,14 +62,22 @@ class Wire:
         credentials: Credentials,
         log: RunLog,
         *,
+        ca_bundle: Path | None = None,
         t0_s: float,
         concurrency: int,
         timeout_s: float,
     ) -> None:
+        # Verified as every client of the hub verifies (gateway.client_context): Locust's
+        # default, insecure=True, would take any certificate, and a run against a hub nobody
+        # vouched for would measure and judge it all the same.
+        tls = client_context(ca_bundle, create=gevent.ssl.create_default_context)
         self._session = FastHttpSession(
             base_url.rstrip("/"),
             request_event=environment.events.request,
             user=None,
+            insecure=False,
+            # geventhttpclient calls it with its own default cafile: the context is ours
+            ssl_context_factory=lambda cafile=None: tls,
             concurrency=concurrency,
             max_retries=1,  # no hidden retries: a retry is a scheduled request of its own
             connection_timeout=timeout_s,

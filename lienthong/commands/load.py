@@ -50,6 +50,13 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="systemid, secret and agencies for --target (JSON, as `lienthong gateway credentials` writes)",
     )
+    run.add_argument(
+        "--ca-bundle",
+        type=Path,
+        metavar="FILE",
+        help="with an https --target: trust only the CA certificates in FILE (PEM), e.g. a "
+        "private CA's; default: the system's CAs, or those of $SSL_CERT_FILE",
+    )
     pace = run.add_mutually_exclusive_group()
     pace.add_argument(
         "--speedup",
@@ -101,8 +108,9 @@ def _run(args: argparse.Namespace) -> int:
     from lienthong.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
-    if args.credentials is not None and args.target is None:
-        raise LoadArgumentError("--credentials: only with --target URL")
+    for flag, value in (("--credentials", args.credentials), ("--ca-bundle", args.ca_bundle)):
+        if value is not None and args.target is None:
+            raise LoadArgumentError(f"{flag} {value}: only with --target URL")
     duration = None
     if args.duration is not None:
         try:
@@ -127,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.target is not None:
         from lienthong.harness import check_target
 
-        check_target(args.target, args.credentials)
+        check_target(args.target, args.credentials, ca_bundle=args.ca_bundle)
     out = args.out or Path("out") / f"load-{scenario.name}"
     request = LoadRequest(
         scenario=Path(args.scenario),
@@ -135,6 +143,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides=tuple(args.overrides),
         target=args.target,
         credentials=args.credentials,
+        ca_bundle=args.ca_bundle,
         embedded=args.embedded,
         speedup=args.speedup,
         rate_per_s=args.rate,
