@@ -191,13 +191,14 @@ def measure_step(
     hub_pid: int | None,
     out: Path,
     duration_s: float,
+    ca_bundle: Path | None = None,
     scenario: Path = CALIBRATION_SCENARIO,
     cpus_load: frozenset[int] | None = None,
     seed: int | None = None,
 ) -> StepResult:
     """One step against the hub at ``url``; CPU read from ``hub_pid``'s process tree if given."""
     step_out = out / f"step-{step.name.replace(' ', '_').replace(',', '')}-{repeat}"
-    m0 = scrape_metrics(url)
+    m0 = scrape_metrics(url, ca_bundle=ca_bundle)
     cpu0 = hub_cpu_s(hub_pid, step) if hub_pid else None
     gen0 = children_cpu_s()
     t0 = time.monotonic()
@@ -208,6 +209,7 @@ def measure_step(
             overrides=step.overrides(),
             target=url,
             credentials=credentials,
+            ca_bundle=ca_bundle,
             rate_per_s=step.rate_per_s or None,
             duration_s=duration_s,
             seed=seed,
@@ -217,7 +219,7 @@ def measure_step(
     elapsed = time.monotonic() - t0
     cpu1 = hub_cpu_s(hub_pid, step) if hub_pid else None
     gen1 = children_cpu_s()
-    m1 = scrape_metrics(url)
+    m1 = scrape_metrics(url, ca_bundle=ca_bundle)
     ops = outcome.summary["operations"]
     bad = {op: s["count"] - s["ok"] for op, s in ops.items() if s["count"] != s["ok"]}
     if bad:
@@ -756,13 +758,15 @@ def calibrate(
     hub_pid: int | None,
     cpus: int,
     out: Path,
+    ca_bundle: Path | None = None,
     steps: Sequence[Step] = DEFAULT_STEPS,
     repeats: int = 2,
     duration_s: float = 20.0,
     cpus_load: frozenset[int] | None = None,
     on_step: Callable[[StepResult], None] | None = None,
 ) -> Calibration:
-    """Run every step ``repeats`` times against the hub at ``url`` and fit the demands."""
+    """Run every step ``repeats`` times against the hub at ``url`` (its certificate, if https,
+    verified against ``ca_bundle`` or the system's CAs) and fit the demands."""
     results = []
     for repeat in range(repeats):
         for step in steps:
@@ -774,6 +778,7 @@ def calibrate(
                 hub_pid=hub_pid,
                 out=out,
                 duration_s=duration_s,
+                ca_bundle=ca_bundle,
                 cpus_load=cpus_load,
                 seed=1000 * repeat + 11,
             )

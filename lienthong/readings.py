@@ -83,12 +83,18 @@ def parse_metrics(text: str) -> Metrics:
     return out
 
 
-def scrape_metrics(url: str) -> Metrics | None:
-    """The hub's ``/metrics`` at ``url``, parsed; None when it has none or cannot be reached."""
+def scrape_metrics(url: str, *, ca_bundle: Path | None = None) -> Metrics | None:
+    """The hub's ``/metrics`` at ``url``, parsed; None when it has none or cannot be reached.
+    An https hub's certificate is verified as the load test's are (``ca_bundle``, else the
+    system's CAs)."""
     import httpx
 
+    from gateway import client_context
+
     try:
-        response = httpx.get(url.rstrip("/") + "/metrics", timeout=10.0)
+        response = httpx.get(
+            url.rstrip("/") + "/metrics", timeout=10.0, verify=client_context(ca_bundle)
+        )
     except httpx.HTTPError:
         return None
     return parse_metrics(response.text) if response.status_code == 200 else None

@@ -265,6 +265,7 @@ class TwinRequest:
     out: Path
     url: str
     credentials: Path
+    ca_bundle: Path | None = None  # the CAs an https hub's certificate must chain to
     overrides: tuple[str, ...] = ()
     step_duration_s: float = 20.0
     repeats: int = 3
@@ -415,6 +416,7 @@ def _measure(
             overrides=tuple(overrides),
             target=request.url,
             credentials=request.credentials,
+            ca_bundle=request.ca_bundle,
             rate_per_s=rate,
             duration_s=request.step_duration_s,
             seed=seed + 1000 * repeat,

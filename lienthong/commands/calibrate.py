@@ -28,6 +28,7 @@ class HubUnderTest:
 
     url: str
     credentials: Path
+    ca_bundle: Path | None  # the CAs an https hub's certificate must chain to (else the system's)
     pid: int | None  # its process, when this machine can read its CPU
     cpus: int  # CPUs the hub has
     load_cpus: frozenset[int] | None  # CPUs the load generator is pinned to, if any
@@ -46,6 +47,7 @@ class HubUnderTest:
         return calibrate(
             url=self.url,
             credentials=self.credentials,
+            ca_bundle=self.ca_bundle,
             hub_pid=self.pid,
             cpus=self.cpus,
             out=out,
@@ -94,6 +96,13 @@ def add_hub_arguments(parser: argparse.ArgumentParser) -> None:
         help="systemid, secret and agencies for --target",
     )
     parser.add_argument(
+        "--ca-bundle",
+        type=Path,
+        metavar="FILE",
+        help="with an https --target: trust only the CA certificates in FILE (PEM), e.g. a "
+        "private CA's; default: the system's CAs, or those of $SSL_CERT_FILE",
+    )
+    parser.add_argument(
         "--hub-pid",
         type=int,
         help="with --target: the pid of a hub on this machine, to read its CPU",
@@ -119,18 +128,19 @@ def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterat
     from lienthong.scenario import load_scenario
 
     if args.target is not None:
-        check_target(args.target, args.credentials, reach=False)
+        check_target(args.target, args.credentials, ca_bundle=args.ca_bundle, reach=False)
         cpus = 1 if args.hub_cpus is None else args.hub_cpus
         if cpus < 1:
             raise CalibrateArgumentError(f"--hub-cpus = {cpus}: expected an integer ≥ 1")
         if args.hub_pid is not None:
             check_hub_pid(args.hub_pid)
         # a hub that is not there fails the first step only after Locust's whole run and drain
-        check_reachable(args.target, "--target")
-        yield HubUnderTest(args.target, args.credentials, args.hub_pid, cpus, None)
+        check_reachable(args.target, "--target", ca_bundle=args.ca_bundle)
+        yield HubUnderTest(args.target, args.credentials, args.ca_bundle, args.hub_pid, cpus, None)
         return
     for flag, value in (
         ("--credentials", args.credentials),
+        ("--ca-bundle", args.ca_bundle),
         ("--hub-pid", args.hub_pid),
         ("--hub-cpus", args.hub_cpus),
     ):
@@ -149,7 +159,7 @@ def hub_from_args(args: argparse.Namespace, scenario: Path, out: Path) -> Iterat
     with embedded_gateway(
         hub_scenario, settings=("workers=1",), cpus=hub_cpus, log=out / "gateway.log"
     ) as gw:
-        yield HubUnderTest(gw.url, gw.credentials, gw.pid, 1 if pin else len(cpus), load_cpus)
+        yield HubUnderTest(gw.url, gw.credentials, None, gw.pid, 1 if pin else len(cpus), load_cpus)
 
 
 def check_hub_pid(pid: int) -> None:

@@ -182,6 +182,7 @@ def _twin(args: argparse.Namespace) -> int:
             out=out,
             url=measured.url,
             credentials=measured.credentials,
+            ca_bundle=measured.ca_bundle,
             overrides=tuple(args.overrides),
             step_duration_s=duration,
             repeats=args.repeats,

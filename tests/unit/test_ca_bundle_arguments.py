@@ -1,4 +1,4 @@
-"""``--ca-bundle FILE`` of load run: a file that holds no PEM certificate
+"""``--ca-bundle FILE`` of load run, calibrate and twin: a file that holds no PEM certificate
 is refused in one line naming it, exit 2, before any hub is looked for."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ _NO_PEM = (
 )
 
 
-@pytest.mark.parametrize("command", ["load run"])
+@pytest.mark.parametrize("command", ["load run", "calibrate", "twin"])
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -76,7 +76,7 @@ def test_a_ca_bundle_that_is_no_pem_certificate_is_refused_in_one_line(
     assert capsys.readouterr().err == f"lienthong: --ca-bundle {bundle}: {expected}\n"
 
 
-@pytest.mark.parametrize("command", ["load run"])
+@pytest.mark.parametrize("command", ["load run", "calibrate", "twin"])
 def test_a_ca_bundle_is_refused_with_embedded(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

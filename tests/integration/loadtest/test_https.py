@@ -1,6 +1,7 @@
-"""`lienthong load run` against an https hub whose certificate a private CA issued: the harness,
-Locust (local and distributed) and the drain verify it, against --ca-bundle when given. Real
-processes on loopback, bounded: a reference gateway serving https, a few seconds of load."""
+"""`lienthong load run` (and calibrate, twin) against an https hub whose certificate a private CA
+issued: the harness, Locust (local and distributed) and the drain verify it, against --ca-bundle
+when given. Real processes on loopback, bounded: a reference gateway serving https, a few
+seconds of load."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from gateway import GatewayConfig, GatewayProcess
+from lienthong.cli import main
 from lienthong.paths import ROOT
+from lienthong.readings import scrape_metrics
 from tests.integration.loadtest.runs import load_run
 from tests.integration.tls import Pki, make_pki
 
@@ -145,3 +148,31 @@ def test_locusts_session_verifies_the_hub_itself(
     code, summary = _locust(hub, tmp_path / "trusted", "--ca-bundle", str(pki.ca))
     assert code == 0, summary
     assert summary["ok"]
+
+
+@pytest.mark.parametrize("command", ["calibrate", "twin"])
+def test_calibrate_and_twin_refuse_an_untrusted_certificate_before_measuring(
+    command: str, tmp_path: Path, hub: GatewayProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = (
+        ["calibrate", "--out", str(tmp_path / "cal.toml")]
+        if command == "calibrate"
+        else ["twin", str(ROOT / "scenarios" / "twin.toml"), "--out", str(tmp_path / "twin")]
+    )
+    assert main([*argv, *_target(hub)]) == 2
+    assert capsys.readouterr().err == (
+        f"lienthong: --target {hub.url}: its TLS certificate is refused: unable to get local "
+        "issuer certificate; to trust a private CA, give its certificate (PEM) as --ca-bundle "
+        "FILE, or set SSL_CERT_FILE to it\n"
+    )
+
+
+def test_calibration_reads_an_https_hubs_metrics_through_the_ca_bundle(
+    hub: GatewayProcess, pki: Pki
+) -> None:
+    # calibration falls back to a cruder method when it cannot read /metrics: with a private
+    # CA's hub it must read them, not quietly do without
+    metrics = scrape_metrics(hub.url, ca_bundle=pki.ca)
+    assert metrics is not None
+    assert any(name == "vxp_commits_total" for name, _ in metrics)
+    assert scrape_metrics(hub.url) is None  # not trusted: unread, as an unreachable hub
