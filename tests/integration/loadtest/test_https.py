@@ -47,7 +47,8 @@ def _target(hub: GatewayProcess) -> tuple[str, ...]:
     return ("--target", hub.url, "--credentials", str(hub.credentials))
 
 
-@pytest.mark.parametrize("processes", [1, 2])
+# two processes (workers given the bundle with the master's options) take a long run: CI's
+@pytest.mark.parametrize("processes", [1, pytest.param(2, marks=pytest.mark.long)])
 def test_an_https_run_trusting_the_hubs_ca_gets_a_verdict_and_reconciles(
     tmp_path: Path, hub: GatewayProcess, pki: Pki, processes: int
 ) -> None:
@@ -135,19 +136,15 @@ def _locust(hub: GatewayProcess, out: Path, *extra: str) -> tuple[int, dict[str,
     return code, json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
 
 
-def test_locusts_session_verifies_the_hub_itself(
-    tmp_path: Path, hub: GatewayProcess, pki: Pki
-) -> None:
+def test_locusts_session_verifies_the_hub_itself(tmp_path: Path, hub: GatewayProcess) -> None:
     # Locust's FastHttpSession takes any certificate by default (insecure=True): a run against
-    # a hub nobody vouched for was measured and judged as if it were the hub meant
+    # a hub nobody vouched for was measured and judged as if it were the hub meant. (With
+    # --ca-bundle the same session passes: the https runs above give it to Locust.)
     code, summary = _locust(hub, tmp_path / "untrusted")
     assert code == 1, summary
     send = summary["operations"]["send"]  # type: ignore[index]
     assert send["ok"] == 0
     assert any("CERTIFICATE_VERIFY_FAILED" in reason for reason in send["reasons"])
-    code, summary = _locust(hub, tmp_path / "trusted", "--ca-bundle", str(pki.ca))
-    assert code == 0, summary
-    assert summary["ok"]
 
 
 @pytest.mark.parametrize("command", ["calibrate", "twin"])
