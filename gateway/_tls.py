@@ -121,11 +121,24 @@ def client_context(
     return _context(None if ca_bundle is None else os.fspath(ca_bundle), create)
 
 
+def _system_cas() -> bool:
+    """Whether OpenSSL finds a system CA file or directory (``SSL_CERT_FILE``/``_DIR`` too)."""
+    paths = ssl.get_default_verify_paths()
+    found: tuple[str | None, ...] = (paths.cafile, paths.capath)  # None when absent (typeshed: str)
+    return any(path is not None for path in found)
+
+
 @functools.cache
 def _context(ca_bundle: str | None, create: Callable[..., ssl.SSLContext]) -> ssl.SSLContext:
     if ca_bundle is not None:
         check_ca_bundle(ca_bundle, flag="ca_bundle")
     context = create() if ca_bundle is None else create(cafile=ca_bundle)
+    if ca_bundle is None and not _system_cas():
+        # no system store (a Python built without one finds none): the CAs httpx ships
+        # (certifi), so a publicly trusted hub is still trusted; SSL_CERT_FILE comes first
+        import certifi
+
+        context.load_verify_locations(cafile=certifi.where())
     # what create_default_context sets already, made explicit: whatever ``create`` gives,
     # a hub's certificate and name are verified
     context.verify_mode = ssl.CERT_REQUIRED
