@@ -85,6 +85,7 @@ def twin(monkeypatch: pytest.MonkeyPatch) -> _Twin:
     class Hub:
         url: str = "http://127.0.0.1:9"  # never asked: nothing is sent here
         credentials: Path = Path("credentials.json")
+        ca_bundle: Path | None = None
         load_cpus: frozenset[int] | None = None
 
         def calibrate(self, **_: object) -> Calibration:
