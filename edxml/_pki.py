@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["DemoPki"]
+__all__ = ["DemoPki", "ca_certificate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,32 +60,7 @@ class DemoPki:
             ]
         )
         ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name)
-            .issuer_name(ca_name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(ca_ski, critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
+        ca_cert = ca_certificate(ca_key, ca_name, start, end)
         leaf_cert = (
             x509.CertificateBuilder()
             .subject_name(leaf_name)
@@ -125,3 +101,39 @@ class DemoPki:
                 pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             ),
         )
+
+
+def ca_certificate(key: Any, name: Any, start: dt.datetime, end: dt.datetime) -> Any:
+    """A self-signed CA certificate (``cryptography``) for ``key`` (any private key) and
+    ``name`` (an ``x509.Name``), valid from ``start`` to ``end``: basic constraints (a CA, no
+    intermediate below), key usage (signs certificates and CRLs only), a subject key
+    identifier — what a chain verifier insists on. Shared with the tests' https hubs."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
