@@ -8,6 +8,7 @@ load run is a stand-in that returns the summary, its reconciliation made by the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,32 +124,44 @@ def test_the_summary_tells_known_losses_from_runs_that_could_not_be_reconciled(
     ]
 
 
-def test_only_unreconciled_runs_claim_no_loss(
+Said = Callable[[int, int], tuple[TwinResult, str]]
+
+
+@pytest.fixture
+def said(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    runs = _runs(tmp_path, monkeypatch, _summary(fetched=0, unread_counts=4))
-    text = _printed(_result(runs), capsys)
+) -> Said:
+    """One run that fetched ``fetched`` of 3 packages with ``unread`` of its hub's 4 counts
+    unread, as the twin judges it (``_result``) and prints it."""
+
+    def say(fetched: int, unread: int) -> tuple[TwinResult, str]:
+        result = _result(
+            _runs(tmp_path, monkeypatch, _summary(fetched=fetched, unread_counts=unread))
+        )
+        return result, _printed(result, capsys)
+
+    return say
+
+
+def test_only_unreconciled_runs_claim_no_loss(said: Said) -> None:
+    _, text = said(0, 4)
     assert "lost during the steps" not in text, text
     assert "? 1 of 1 runs could not be reconciled" in text
     assert "up to 3 accepted items unaccounted for" in text
 
 
-def test_every_run_reconciled_and_nothing_lost_says_nothing_of_losses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    runs = _runs(tmp_path, monkeypatch, _summary(fetched=3, unread_counts=0))
-    text = _printed(_result(runs), capsys)
+def test_every_run_reconciled_and_nothing_lost_says_nothing_of_losses(said: Said) -> None:
+    result, text = said(3, 0)
     assert "lost" not in text
     assert "could not be reconciled" not in text
-    doc = _result(runs).to_json()
+    doc = result.to_json()
     assert (doc["lost"], doc["unaccounted"], doc["unreconciled"]) == (0, 0, [])
 
 
 def test_a_run_not_reconciled_that_fetched_everything_says_so_and_claims_nothing_unaccounted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    said: Said,
 ) -> None:
-    runs = _runs(tmp_path, monkeypatch, _summary(fetched=3, unread_counts=2))
-    text = _printed(_result(runs), capsys)
+    _, text = said(3, 2)
     assert "lost" not in text, text
     assert (
         "? 1 of 1 runs could not be reconciled (the hub's counts after the drain could not all "
