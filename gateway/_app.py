@@ -440,9 +440,17 @@ def create_app(hub: Hub) -> Starlette:
         return _answer({"alive": True})
 
     async def readyz(request: Request) -> Response:
-        if hub.ready:
+        if hub.shutting_down:
+            inside = hub.send_gate.inside + hub.read_gate.inside
+            reason = (
+                f"shutting down: draining (requests in flight {inside}, writes queued "
+                f"{hub.writer.depth}); send new work to another hub"
+            )
+        elif not hub.ready:
+            reason = "not ready: starting (worker processes, the writer)"
+        else:
             return _answer({"ready": True, "writer_queue": hub.writer.depth})
-        return _failure(VxpError(ErrorCode.SYSTEM_ERROR, "not ready", http_status=503))
+        return _failure(VxpError(ErrorCode.SYSTEM_ERROR, reason, http_status=503))
 
     async def metrics(request: Request) -> Response:
         return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE)

@@ -91,15 +91,23 @@ class Hub:
         self.doc_ids = DocIdFactory()
         self.log = AccessLog(config.access_log)
         self.ready = False
+        self.shutting_down = False
 
     async def start(self) -> None:
         await self.workers.start()
         self.writer.start()
         self.ready = True
 
+    def begin_shutdown(self) -> None:
+        """The server was told to stop and is draining its requests: from now on ``/readyz``
+        answers 503, so a load balancer sends new work elsewhere (``/healthz`` stays 200: the
+        process is alive and finishing what it has). Safe to call from a signal handler."""
+        self.shutting_down = True
+
     async def stop(self) -> None:
         """Refuse new work, commit what is queued, close the store (call once requests are
         drained)."""
+        self.shutting_down = True
         self.ready = False
         await self.workers.close()
         await asyncio.get_running_loop().run_in_executor(None, self._close_storage)

@@ -3,9 +3,10 @@
 uvicorn runs with uvloop and httptools; the server binds its socket itself so ``port`` 0 works,
 and prints one line ``lienthong gateway: listening on http://HOST:PORT`` (``https://`` with
 ``tls_cert`` and ``tls_key``) to stdout once it accepts requests (tests and the load test wait
-for that line). SIGTERM (or SIGINT) stops it cleanly: no new connections, requests in flight finish (up to ``shutdown_timeout_s``; one whose
-first bytes had arrived too, answered with ``Connection: close``), the writer commits
-everything queued, the database is closed, exit code 0.
+for that line). SIGTERM (or SIGINT) stops it cleanly: no new connections, requests in flight
+finish (up to ``shutdown_timeout_s``; one whose first bytes had arrived too, answered with
+``Connection: close``), the writer commits everything queued, the database is closed, exit
+code 0. From the signal on, ``/readyz`` answers 503 "shutting down" (``/healthz`` stays 200).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from gateway._config import GatewayConfig, parse_cpus
@@ -208,7 +210,16 @@ def serve(config: GatewayConfig, *, out: TextIO = sys.stdout) -> int:
         # the context checked above, not uvicorn's own reading of the files
         ssl_context_factory=None if tls is None else (lambda config, default: tls),
     )
-    server = uvicorn.Server(uv_config)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # At the signal itself, before uvicorn stops listening (its loop looks every
+            # 0.1 s): /readyz says "shutting down" for the whole drain, on connections still
+            # open and on any accepted in that moment.
+            hub.begin_shutdown()
+            super().handle_exit(sig, frame)
+
+    server = Server(uv_config)
     # uvicorn handles SIGTERM itself and re-raises it after its clean shutdown; with this
     # handler in place that second delivery is harmless and the process exits 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
