@@ -8,7 +8,9 @@ Three gates, all decided before a request's body is read, so a refusal costs alm
   parsing, waiting for their commit); one more → 503. Its Retry-After is the time the sends
   inside need at the recent commit rate.
 - :class:`Gate` for reads (list, fetch, count, ack), separate, so a flood of sends never
-  starves recipients clearing their lists.
+  starves recipients clearing their lists; one more → 503. Its Retry-After is the time the
+  reads inside need: by Little's law, the time a read has recently stayed inside
+  (:class:`HoldTime`).
 
 Everything runs on the event loop's thread: no locks.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["Gate", "RateLimiter", "Throughput", "TokenBucket", "retry_after_header"]
+__all__ = ["Gate", "HoldTime", "RateLimiter", "Throughput", "TokenBucket", "retry_after_header"]
 
 
 class TokenBucket:
@@ -91,6 +93,37 @@ class Throughput:
     @property
     def rate_per_s(self) -> float:
         return self._rate
+
+
+class HoldTime:
+    """How long a gate's holders stay inside, smoothed over about the last ``1/weight``
+    leavings; None until one has left.
+
+    Why this is the time a refused request should wait: a full gate of L holders that each stay
+    W seconds lets them out at L / W a second (Little's law), so the L inside now are out within
+    about L / (L / W) = W. Unlike a completion rate, W does not sink while the gate is idle, so
+    the first refusals of a burst after a quiet hour are not told to wait an hour.
+
+        >>> hold = HoldTime(weight=0.5)
+        >>> hold.add(4.0); hold.add(2.0); hold.seconds
+        3.0
+    """
+
+    __slots__ = ("_mean", "_weight")
+
+    def __init__(self, *, weight: float = 0.1) -> None:
+        self._weight = weight
+        self._mean: float | None = None
+
+    def add(self, seconds: float) -> None:
+        if self._mean is None:
+            self._mean = seconds
+        else:
+            self._mean += self._weight * (seconds - self._mean)
+
+    @property
+    def seconds(self) -> float | None:
+        return self._mean
 
 
 class Gate:

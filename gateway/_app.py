@@ -306,15 +306,11 @@ async def _update_status(hub: Hub, request: Request, entry: Entry) -> Response:
     if state not in ACK_STATES:
         raise _bad(f"header status {state!r}: expected one of {', '.join(ACK_STATES)}")
     description = (caller.param("description") or "")[:1000]
-    if not hub.read_gate.enter():
-        raise hub.saturated("updateStatus", f"{hub.read_gate.limit} reads in flight", 1.0)
-    try:
+    with hub.reading("updateStatus"):
         ack = Acknowledgement(caller.agency, doc_id, state, description, hub.clock())  # type: ignore[arg-type]
         pending = hub.writer.try_write(ack, priority=True)
         assert pending is not None  # priority writes are never refused
         outcome = await pending
-    finally:
-        hub.read_gate.leave()
     assert isinstance(outcome, Acknowledged)
     if not outcome.found:
         raise _not_found(doc_id, caller.agency)

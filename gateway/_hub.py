@@ -13,16 +13,17 @@ writer and the store readers are threads that spend their time inside SQLite, wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from gateway._access_log import AccessLog
-from gateway._admission import Gate, RateLimiter, Throughput
+from gateway._admission import Gate, HoldTime, RateLimiter, Throughput
 from gateway._auth import Authenticator
 from gateway._config import GatewayConfig
 from gateway._credentials import Credentials
@@ -53,18 +54,21 @@ class Hub:
         directory: AgencyDirectory,
         store: Store,
         clock: Callable[[], float] = time.time,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.credentials = credentials
         self.directory = directory
         self.store = store
         self.clock = clock
+        self.timer = timer  # durations and rates (``clock`` is wall time, for timestamps)
         self.metrics = Metrics()
         self.auth = Authenticator(credentials, max_skew_s=config.max_skew_s)
         self.rate = RateLimiter(rate_per_s=config.rate_limit_per_s, burst=config.rate_burst)
         self.send_gate = Gate(config.admission_limit)
         self.read_gate = Gate(config.read_limit)
-        self.throughput = Throughput(now_s=time.monotonic())
+        self.read_hold = HoldTime()
+        self.throughput = Throughput(now_s=timer())
         self._throughput_lock = threading.Lock()
         self.writer = GroupCommitWriter(
             store,
@@ -121,7 +125,7 @@ class Hub:
     def _committed(self, rows: int, seconds: float, cpu_seconds: float) -> None:
         self.metrics.commit(rows, seconds, cpu_seconds)
         with self._throughput_lock:
-            self.throughput.add(rows, time.monotonic())
+            self.throughput.add(rows, self.timer())
 
     def drain_s(self) -> float:
         """Seconds the work inside needs at the recent commit rate (for Retry-After)."""
@@ -130,6 +134,12 @@ class Hub:
             return 1.0
         inside = self.send_gate.inside + self.writer.depth
         return min(60.0, max(1.0, inside / rate))
+
+    def read_drain_s(self) -> float:
+        """Seconds the reads inside need: the time a read has recently held the read gate
+        (see ``HoldTime``), in whole seconds 1–60 once sent; 1 before any read has left."""
+        held = self.read_hold.seconds
+        return 1.0 if held is None else min(60.0, max(1.0, held))
 
     def saturated(self, operation: str, what: str, wait_s: float) -> OverloadedError:
         self.metrics.refusal(operation, "saturated")
@@ -140,14 +150,24 @@ class Hub:
             retry_after_s=wait_s,
         )
 
+    @contextlib.contextmanager
+    def reading(self, operation: str) -> Iterator[None]:
+        """Hold a place in the read gate for the block (lists, fetches, counts, acks); raises
+        the 503 OverloadedError, with the reads' own drain time, when it is full."""
+        if not self.read_gate.enter():
+            what = f"{self.read_gate.limit} reads in flight"
+            raise self.saturated(operation, what, self.read_drain_s())
+        started = self.timer()
+        try:
+            yield
+        finally:
+            self.read_gate.leave()
+            self.read_hold.add(self.timer() - started)
+
     async def read(
         self, operation: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run a store read in the reader pool, within the read gate."""
-        if not self.read_gate.enter():
-            raise self.saturated(operation, f"{self.read_gate.limit} reads in flight", 1.0)
-        try:
+        with self.reading(operation):
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.readers, functools.partial(fn, *args, **kwargs))
-        finally:
-            self.read_gate.leave()
