@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         SentItem,
         Store,
         Stored,
+        Unrelated,
     )
     from gateway._writer import GroupCommitWriter
 
@@ -86,6 +87,7 @@ __all__ = [
     "Stored",
     "System",
     "TlsError",
+    "Unrelated",
     "VxpClient",
     "VxpError",
     "build_hub",
@@ -114,6 +116,7 @@ _LAZY = {
     "SentItem": "gateway._store",
     "Store": "gateway._store",
     "Stored": "gateway._store",
+    "Unrelated": "gateway._store",
     "GroupCommitWriter": "gateway._writer",
     "sample_package": "gateway._samples",
     "sample_status": "gateway._samples",

@@ -41,6 +41,7 @@ from gateway._store import (
     SentItem,
     Store,
     Stored,
+    Unrelated,
 )
 from gateway.protocol import (
     ACK_STATES,
@@ -172,6 +173,17 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
             f"DocumentId {message.document_id!r} was already sent by {caller.agency!r} as DocId "
             f"{outcome.doc_id} with other content: expected a new DocumentId for a new document",
             http_status=409,
+        )
+    if isinstance(outcome, Unrelated):
+        hub.metrics.message(message.kind, "unrelated")
+        notify = message.recipients[0]
+        # The same answer whether the document does not exist or is others': nothing leaks.
+        raise VxpError(
+            ErrorCode.INVALID_FILE,
+            f"ResponseFor/DocumentId {outcome.document_id!r}: no such document between "
+            f"{caller.agency!r} and ResponseFor/OrganId {notify!r}: expected a document "
+            f"{caller.agency!r} received from {notify!r} (or, for a recall, sent to it)",
+            http_status=404,
         )
     assert isinstance(outcome, Stored)
     hub.metrics.message(message.kind, "duplicate" if outcome.duplicate else "stored")

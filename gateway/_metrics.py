@@ -15,7 +15,8 @@
 ``vxp_commit_batch_rows``              writes per group commit (histogram)
 ``vxp_worker_seconds``                 CPU time a worker process spent on one send (histogram)
 ``vxp_messages_total``                 sendEdoc results by kind and outcome (``stored``,
-                                       ``duplicate``, ``conflict``)
+                                       ``duplicate``, ``conflict``, ``unrelated``: a status
+                                       about no document its parties share)
 =====================================  ==========================================================
 """
 

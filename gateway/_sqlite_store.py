@@ -31,6 +31,7 @@ from gateway._store import (
     ReceivedItem,
     SentItem,
     Stored,
+    Unrelated,
     Write,
 )
 
@@ -84,6 +85,15 @@ _INSERT_DELIVERY = (
 )
 _FIND_RESEND = (
     "SELECT doc_id, content_sha256 FROM message WHERE sender = ? AND kind = ? AND dedup_key = ?"
+)
+# A status may answer a package its sender received from the party it notifies (01–06, 15,
+# 16), or one it sent to that party (13, a recall): EDXML.md's "sent by" column. Each half is
+# one lookup in message_resend, then the delivery's primary key.
+_RELATED = (
+    "SELECT EXISTS (SELECT 1 FROM message m JOIN delivery d ON d.doc_id = m.doc_id "
+    "WHERE m.sender = ? AND m.kind = 'edoc' AND m.dedup_key = ? AND d.recipient = ?) "
+    "OR EXISTS (SELECT 1 FROM message m JOIN delivery d ON d.doc_id = m.doc_id "
+    "WHERE m.sender = ? AND m.kind = 'edoc' AND m.dedup_key = ? AND d.recipient = ?)"
 )
 _BUSINESS_STATUS = (
     "UPDATE delivery SET business_status = ?, business_desc = ? WHERE recipient = ? AND "
@@ -184,6 +194,11 @@ class SqliteStore:
         if earlier is not None:
             doc_id, sha = earlier
             return Stored(doc_id, duplicate=True) if sha == m.content_sha256 else Conflict(doc_id)
+        if m.kind == "status":
+            notify = m.recipients[0]
+            args = (notify, m.about, m.sender, m.sender, m.about, notify)
+            if not conn.execute(_RELATED, args).fetchone()[0]:
+                return Unrelated(m.about)
         conn.execute(
             _INSERT_MESSAGE,
             (
@@ -207,7 +222,7 @@ class SqliteStore:
             _INSERT_DELIVERY,
             [(m.doc_id, r, m.kind, m.sender, m.created_s, m.created_s) for r in m.recipients],
         )
-        if m.kind == "status" and m.about:
+        if m.kind == "status":
             # The latest business status of the package this answers, on the sender's view of
             # this recipient's delivery (getSentEdocList).
             conn.execute(

@@ -9,7 +9,9 @@ Values crossing the interface are frozen dataclasses defined here:
 - writes: :class:`NewMessage` (a package or status message and its deliveries),
   :class:`Acknowledgement` (``updateStatus`` of one delivery);
 - outcomes, one per write: :class:`Stored` (new, or ``duplicate`` of an identical earlier
-  send), :class:`Conflict` (same sender and DocumentId, other content), :class:`Acknowledged`;
+  send), :class:`Conflict` (same sender and DocumentId, other content), :class:`Unrelated`
+  (a status about a document its sender and the party it notifies do not share),
+  :class:`Acknowledged`;
 - reads: :class:`ReceivedItem` (a delivery waiting for its recipient), :class:`SentItem`
   (one recipient's view of a sent package).
 """
@@ -31,6 +33,7 @@ __all__ = [
     "SentItem",
     "Store",
     "Stored",
+    "Unrelated",
     "Write",
 ]
 
@@ -96,13 +99,22 @@ class Conflict:
 
 
 @dataclass(frozen=True, slots=True)
+class Unrelated:
+    """A status message whose ``ResponseFor/DocumentId`` (``document_id``) names no package that
+    its sender received from the party it notifies, nor one it sent to that party (a recall,
+    13): it is not stored, so no agency learns of or touches another's documents."""
+
+    document_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Acknowledged:
     """``found`` is False when the agency has no delivery of that doc_id."""
 
     found: bool
 
 
-Outcome = Stored | Conflict | Acknowledged
+Outcome = Stored | Conflict | Unrelated | Acknowledged
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,35 @@ def test_agencies_cannot_see_or_touch_each_others_items(
     assert "'0000" in missing.value.error_desc
 
 
+def test_a_status_about_a_document_the_sender_never_received_is_refused(
+    hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    sent = sample_package(G22, [G01], number=numbers())
+    document_id = edxml.parse(sent).document_id
+    with hub.client(G22) as vpcp, hub.client(H01) as outsider, hub.client(G01) as ministry:
+        vpcp.send_edoc(sent)
+        with pytest.raises(VxpError) as info:  # H01 was never sent it
+            outsider.send_edoc(sample_status(H01, G22, document_id, "02"), messagetype="status")
+        with pytest.raises(VxpError) as missing:  # a DocumentId no one sent
+            outsider.send_edoc(
+                sample_status(H01, G22, document_id + "-0", "02"), messagetype="status"
+            )
+        assert not [i for i in vpcp.received_list(messagetype="status") if i["from"] == H01]
+        # its recipient may answer it
+        ministry.send_edoc(sample_status(G01, G22, document_id, "01"), messagetype="status")
+    assert (info.value.http_status, info.value.error_code) == (404, "10")
+    assert info.value.error_desc == (
+        f"ResponseFor/DocumentId {document_id!r}: no such document between {H01!r} and "
+        f"ResponseFor/OrganId {G22!r}: expected a document {H01!r} received from {G22!r} "
+        "(or, for a recall, sent to it)"
+    )
+    # The same answer as for a document that does not exist: nothing leaks.
+    assert (missing.value.http_status, missing.value.error_code) == (404, "10")
+    assert missing.value.error_desc == info.value.error_desc.replace(
+        repr(document_id), repr(document_id + "-0")
+    )
+
+
 def test_the_async_client_downloads_what_the_sync_one_does(
     hub: RunningHub, numbers: Callable[[], int]
 ) -> None:

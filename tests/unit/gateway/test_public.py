@@ -38,6 +38,7 @@ EXPECTED = {
     "TlsError",
     "Stored",
     "System",
+    "Unrelated",
     "VxpClient",
     "VxpError",
     "build_hub",

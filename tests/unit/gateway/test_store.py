@@ -16,6 +16,7 @@ from gateway import (
     SqliteStore,
     Stored,
     StoreError,
+    Unrelated,
 )
 
 G22, G01, H29, H01 = "000.00.00.G22", "000.00.00.G01", "000.00.00.H29", "000.00.00.H01"
@@ -162,6 +163,36 @@ def test_sent_list_shows_transport_and_latest_business_status(store: SqliteStore
     )
     (st1, st2) = store.received(G22, "status")
     assert (st1.doc_id, st2.doc_id) == ("s" * 24, "t" * 24)
+
+
+def test_a_status_about_a_document_its_parties_do_not_share_is_not_stored(
+    store: SqliteStore,
+) -> None:
+    store.write([package("a" * 24)])  # G22 sent D1 to G01 and H29
+    outcomes = store.write(
+        [
+            # H01 never received D1; G01 did, but from G22, not from H29; no one sent D9
+            status("u" * 24, sender=H01, notify=G22, about="D1", code="02", sha="u1"),
+            status("v" * 24, sender=G01, notify=H29, about="D1", code="02", sha="v1"),
+            status("w" * 24, sender=G01, notify=G22, about="D9", code="01", sha="w1"),
+            # a recipient answers its sender; the sender recalls from a recipient (13)
+            status("x" * 24, sender=H29, notify=G22, about="D1", code="01", sha="x1"),
+            status("y" * 24, sender=G22, notify=G01, about="D1", code="13", sha="y1"),
+        ]
+    )
+    assert outcomes == [
+        Unrelated("D1"),
+        Unrelated("D1"),
+        Unrelated("D9"),
+        Stored("x" * 24),
+        Stored("y" * 24),
+    ]
+    assert [i.doc_id for i in store.received(G22, "status")] == ["x" * 24]
+    assert [i.doc_id for i in store.received(G01, "status")] == ["y" * 24]
+    assert store.received(H29, "status") == []
+    assert store.content(G22, "u" * 24) is None
+    rows = {r.recipient: r.business_status for r in store.sent(G22, "edoc", doc_id="a" * 24)}
+    assert rows == {G01: "", H29: "01"}
 
 
 def test_received_list_filters_by_time_and_limit(store: SqliteStore) -> None:
