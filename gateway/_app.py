@@ -73,6 +73,33 @@ def _failure(exc: VxpError) -> Response:
     return Response(body, status_code=status, media_type=_JSON, headers=headers)
 
 
+# nginx's "client closed request": no client sees it, the access log and /metrics do
+_CLIENT_GONE = 499
+# vxp_refusals_total's reason for each refusal's HTTP status (400: see _refusal_reason)
+_REFUSAL_REASONS = {
+    401: "auth",
+    403: "sender",
+    404: "not_found",
+    408: "body_timeout",
+    409: "conflict",
+    413: "too_large",
+    422: "unknown_recipient",
+    429: "rate",
+    _CLIENT_GONE: "client_gone",
+    503: "saturated",
+}
+
+
+def _refusal_reason(exc: VxpError) -> str | None:
+    """None for a failure of the hub's own (500: a worker died under the send), not a
+    refusal of the request."""
+    if exc.http_status >= 500 and exc.http_status != 503:
+        return None
+    if exc.http_status == 400 and exc.error_code == ErrorCode.NOT_EDXML:
+        return "not_edxml"
+    return _REFUSAL_REASONS.get(exc.http_status, "invalid")
+
+
 def _bad(reason: str, *, status: int = 400) -> VxpError:
     return VxpError(ErrorCode.INVALID_FILE, reason, http_status=status)
 
@@ -80,11 +107,7 @@ def _bad(reason: str, *, status: int = 400) -> VxpError:
 def _authenticate(hub: Hub, request: Request, entry: Entry) -> Caller:
     headers = read_headers(request.scope["headers"])
     entry["systemid"] = headers.get("systemid")
-    try:
-        caller = hub.auth.authenticate(headers, hub.clock())
-    except VxpError:
-        hub.metrics.refusal(str(entry["op"]), "auth")
-        raise
+    caller = hub.auth.authenticate(headers, hub.clock())
     entry["from"] = caller.agency
     return caller
 
@@ -118,14 +141,12 @@ def _not_found(doc_id: str, agency: str) -> VxpError:
 
 
 async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
-    op = "sendEdoc"
     limit = hub.config.max_body_kb * 1024
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
             raise _bad(f"Content-Length {length[:20]!r}: expected a number of bytes")
         if int(length) > limit:
-            hub.metrics.refusal(op, "too_large")
             raise _bad(
                 f"body of {int(length)} bytes: expected at most {limit} "
                 f"({hub.config.max_body_kb} kB)",
@@ -134,7 +155,6 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
     caller = _authenticate(hub, request, entry)
     wait_s = hub.rate.take(caller.systemid, time.monotonic())
     if wait_s > 0.0:
-        hub.metrics.refusal(op, "rate")
         raise OverloadedError(
             ErrorCode.SYSTEM_ERROR,
             f"systemid {caller.systemid!r} is over its rate of {hub.config.rate_limit_per_s:g} "
@@ -143,10 +163,10 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
             retry_after_s=wait_s,
         )
     if not hub.send_gate.enter():
-        raise hub.saturated(op, f"{hub.send_gate.limit} sends in flight", hub.drain_s())
+        raise hub.saturated(f"{hub.send_gate.limit} sends in flight", hub.drain_s())
     try:
         if hub.writer.depth >= hub.config.writer_queue_max:
-            raise hub.saturated(op, f"{hub.writer.depth} writes queued", hub.drain_s())
+            raise hub.saturated(f"{hub.writer.depth} writes queued", hub.drain_s())
         messagetype = _messagetype(caller, default=None)
         body = await _read_body(request, limit, hub)
         entry["in"] = len(body)
@@ -162,7 +182,7 @@ async def _send_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
         )
         pending = hub.writer.try_write(message)
         if pending is None:
-            raise hub.saturated(op, f"{hub.writer.depth} writes queued", hub.drain_s())
+            raise hub.saturated(f"{hub.writer.depth} writes queued", hub.drain_s())
         outcome = await pending
     finally:
         hub.send_gate.leave()
@@ -202,11 +222,9 @@ async def _read_body(request: Request, limit: int, hub: Hub) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    hub.metrics.refusal("sendEdoc", "too_large")
                     raise _bad(f"body over {limit} bytes ({hub.config.max_body_kb} kB)", status=413)
                 chunks.append(chunk)
     except TimeoutError:
-        hub.metrics.refusal("sendEdoc", "body_timeout")
         expected = request.headers.get("content-length")
         of = f" of {expected}" if expected is not None else ""
         raise _bad(
@@ -215,8 +233,9 @@ async def _read_body(request: Request, limit: int, hub: Hub) -> bytes:
             status=408,
         ) from None
     except ClientDisconnect:
-        hub.metrics.refusal("sendEdoc", "client_gone")
-        raise _bad(f"the client disconnected after {size} bytes of the body") from None
+        raise _bad(
+            f"the client disconnected after {size} bytes of the body", status=_CLIENT_GONE
+        ) from None
     return b"".join(chunks)
 
 
@@ -275,7 +294,6 @@ async def _received_list(hub: Hub, request: Request, entry: Entry) -> Response:
     from_s = _date_s(caller, "fromDate", end=False)
     to_s = _date_s(caller, "toDate", end=True)
     items = await hub.read(
-        "getReceivedEdocList",
         hub.store.received,
         caller.agency,
         kind,  # type: ignore[arg-type]
@@ -296,7 +314,7 @@ def _base64_answer(store: Store, agency: str, doc_id: str) -> bytes | None:
 async def _get_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
     caller = _authenticate(hub, request, entry)
     doc_id = _doc_id(caller, entry)
-    body = await hub.read("getEdoc", _base64_answer, hub.store, caller.agency, doc_id)
+    body = await hub.read(_base64_answer, hub.store, caller.agency, doc_id)
     if body is None:
         raise _not_found(doc_id, caller.agency)
     return Response(body, media_type=_JSON)
@@ -305,7 +323,7 @@ async def _get_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
 async def _download_edoc(hub: Hub, request: Request, entry: Entry) -> Response:
     caller = _authenticate(hub, request, entry)
     doc_id = _doc_id(caller, entry)
-    data = await hub.read("downloadEdoc", hub.store.content, caller.agency, doc_id)
+    data = await hub.read(hub.store.content, caller.agency, doc_id)
     if data is None:
         raise _not_found(doc_id, caller.agency)
     return Response(data, media_type="application/xml")
@@ -318,7 +336,7 @@ async def _update_status(hub: Hub, request: Request, entry: Entry) -> Response:
     if state not in ACK_STATES:
         raise _bad(f"header status {state!r}: expected one of {', '.join(ACK_STATES)}")
     description = (caller.param("description") or "")[:1000]
-    with hub.reading("updateStatus"):
+    with hub.reading():
         ack = Acknowledgement(caller.agency, doc_id, state, description, hub.clock())  # type: ignore[arg-type]
         pending = hub.writer.try_write(ack, priority=True)
         assert pending is not None  # priority writes are never refused
@@ -352,7 +370,6 @@ async def _sent_list(hub: Hub, request: Request, entry: Entry) -> Response:
     doc_id = caller.param("docid") or None
     entry["docId"] = doc_id
     items = await hub.read(
-        "getSentEdocList",
         hub.store.sent,
         caller.agency,
         kind,  # type: ignore[arg-type]
@@ -367,8 +384,7 @@ async def _sent_list(hub: Hub, request: Request, entry: Entry) -> Response:
 def _counter(kind: str) -> Handler:
     async def count(hub: Hub, request: Request, entry: Entry) -> Response:
         caller = _authenticate(hub, request, entry)
-        op = "countReceiveEdoc" if kind == "edoc" else "countReceiveStatus"
-        n = await hub.read(op, hub.store.count_received, caller.agency, kind)  # type: ignore[arg-type]
+        n = await hub.read(hub.store.count_received, caller.agency, kind)  # type: ignore[arg-type]
         return _answer({"count": n})
 
     return count
@@ -404,6 +420,10 @@ def _endpoint(hub: Hub, op: str, handler: Handler) -> Callable[[Request], Awaita
             response = await handler(hub, request, entry)
             entry["code"] = ErrorCode.OK.value
         except VxpError as exc:
+            # every refusal counted here, once: its reason follows from its answer
+            reason = _refusal_reason(exc)
+            if reason is not None:
+                hub.metrics.refusal(op, reason)
             response = _failure(exc)
             entry["code"], entry["desc"] = exc.error_code, exc.error_desc
         except StoreError as exc:

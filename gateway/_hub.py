@@ -141,8 +141,7 @@ class Hub:
         held = self.read_hold.seconds
         return 1.0 if held is None else min(60.0, max(1.0, held))
 
-    def saturated(self, operation: str, what: str, wait_s: float) -> OverloadedError:
-        self.metrics.refusal(operation, "saturated")
+    def saturated(self, what: str, wait_s: float) -> OverloadedError:
         return OverloadedError(
             ErrorCode.SYSTEM_ERROR,
             f"the hub is saturated ({what}): retry after {math.ceil(wait_s)} s",
@@ -151,12 +150,12 @@ class Hub:
         )
 
     @contextlib.contextmanager
-    def reading(self, operation: str) -> Iterator[None]:
+    def reading(self) -> Iterator[None]:
         """Hold a place in the read gate for the block (lists, fetches, counts, acks); raises
         the 503 OverloadedError, with the reads' own drain time, when it is full."""
         if not self.read_gate.enter():
             what = f"{self.read_gate.limit} reads in flight"
-            raise self.saturated(operation, what, self.read_drain_s())
+            raise self.saturated(what, self.read_drain_s())
         started = self.timer()
         try:
             yield
@@ -164,10 +163,8 @@ class Hub:
             self.read_gate.leave()
             self.read_hold.add(self.timer() - started)
 
-    async def read(
-        self, operation: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
+    async def read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a store read in the reader pool, within the read gate."""
-        with self.reading(operation):
+        with self.reading():
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.readers, functools.partial(fn, *args, **kwargs))

@@ -3,8 +3,13 @@
 =====================================  ==========================================================
 ``vxp_requests_total``                 answers by operation and HTTP status
 ``vxp_request_seconds``                answer latency by operation (histogram)
-``vxp_refusals_total``                 requests refused by operation and reason (``rate``,
-                                       ``saturated``, ``too_large``, ``auth``, ``invalid``…)
+``vxp_refusals_total``                 FAIL answers (but 500) by operation and reason: ``auth``
+                                       (401), ``sender`` (403), ``invalid`` (400, other 4xx),
+                                       ``not_edxml`` (400, ErrorCode 22), ``not_found`` (404),
+                                       ``body_timeout`` (408), ``conflict`` (409),
+                                       ``too_large`` (413), ``unknown_recipient`` (422),
+                                       ``rate`` (429), ``saturated`` (503), ``client_gone``
+                                       (the client left before its body arrived; logged 499)
 ``vxp_in_flight``                      requests inside the hub by class (``send``, ``read``)
 ``vxp_writer_queue_depth``             writes waiting for the group-commit writer
 ``vxp_commits_total``                  group commits (transactions, each one fsync)

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from gateway import VxpError
+from gateway import VxpClient, VxpError
 from gateway._samples import sample_package
 from tests.integration.gateway.conftest import G01, G22, RunningHub, start_hub
 
@@ -135,3 +137,44 @@ def test_metrics_expose_requests_queues_and_commits(
         'vxp_messages_total{kind="edoc",outcome="stored"}',
     ):
         assert needle in text, needle
+
+
+def _refusals(hub: RunningHub) -> dict[tuple[str, str], float]:
+    text = httpx.get(hub.url + "/metrics", timeout=10.0).text
+    return {
+        (s.labels["operation"], s.labels["reason"]): s.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "vxp_refusals"
+        for s in family.samples
+        if s.name == "vxp_refusals_total"
+    }
+
+
+def test_metrics_count_every_refusal_once_by_reason(
+    hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    before = _refusals(hub)
+    systemid, _ = hub.secret(G22)
+    with hub.client(G22) as vpcp, hub.client(G01) as ministry:
+        wrong_key = VxpClient(hub.url, systemid, "not-the-secret", agency=G22)
+        for call in (
+            lambda: vpcp.send_edoc(b"<edXML"),  # not_edxml
+            lambda: vpcp.send_edoc(sample_package(G22, ["000.00.00.X99"], number=numbers())),
+            lambda: ministry.send_edoc(sample_package(G22, [G01], number=numbers())),  # sender
+            lambda: ministry.received_list(messagetype="edocs"),  # invalid
+            lambda: ministry.get_edoc("0" * 24),  # not_found
+            lambda: wrong_key.agencies(),  # auth
+        ):
+            with pytest.raises(VxpError):
+                call()
+        wrong_key.close()
+    after = _refusals(hub)
+    grown = {key: after[key] - before.get(key, 0.0) for key in after}
+    assert {key: n for key, n in grown.items() if n} == {
+        ("sendEdoc", "not_edxml"): 1.0,
+        ("sendEdoc", "unknown_recipient"): 1.0,
+        ("sendEdoc", "sender"): 1.0,
+        ("getReceivedEdocList", "invalid"): 1.0,
+        ("getEdoc", "not_found"): 1.0,
+        ("getAgenciesList", "auth"): 1.0,
+    }

@@ -53,14 +53,14 @@ def test_a_refused_read_is_told_the_time_the_reads_inside_need(hub: tuple[Hub, C
             return running.store.count_received(G22, "edoc")
 
         async def fill_the_gate() -> list[asyncio.Task[int]]:
-            tasks = [asyncio.create_task(running.read("getEdoc", slow_read)) for _ in range(2)]
+            tasks = [asyncio.create_task(running.read(slow_read)) for _ in range(2)]
             while running.read_gate.inside < 2:
                 await asyncio.sleep(0)
             return tasks
 
         async def refused() -> float | None:
             with pytest.raises(OverloadedError) as info:
-                await running.read("getReceivedEdocList", running.store.count_received, G22, "edoc")
+                await running.read(running.store.count_received, G22, "edoc")
             assert info.value.http_status == 503
             return info.value.retry_after_s
 
