@@ -486,7 +486,10 @@ def create_app(hub: Hub) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 405:
-            reason = f"{request.method} {request.url.path}: method not allowed"
+            # Starlette allows HEAD beside every GET: no VXP client sends it
+            allow = (exc.headers or {}).get("Allow", "").split(", ")
+            allowed = " or ".join(m for m in allow if m != "HEAD" or len(allow) == 1)
+            reason = f"{request.method} {request.url.path}: method not allowed; expected {allowed}"
         elif exc.status_code == 404:
             reason = f"{request.url.path}: no such operation (see VXP-API.md)"
         else:

@@ -32,7 +32,11 @@ def _refusal(response: httpx.Response) -> tuple[int, str, str]:
 
 def test_a_correctly_signed_call_passes(hub: RunningHub) -> None:
     response = _post(hub, "/countReceiveEdoc", _signed(hub, G01))
-    assert response.status_code == 405  # GET only; the signature was not the problem
+    assert _refusal(response) == (  # GET only; the signature was not the problem
+        405,
+        "10",
+        "POST /countReceiveEdoc: method not allowed; expected GET",
+    )
     response = httpx.get(hub.url + "/countReceiveEdoc", headers=_signed(hub, G01))
     assert response.status_code == 200
 
