@@ -31,7 +31,7 @@ import httpx
 
 from gateway._errors import AnswerError, OverloadedError, VxpError
 from gateway._tls import client_context
-from gateway.protocol import SERVICE_TYPE, Answer, decode_answer, prepare_call
+from gateway.protocol import MESSAGE_TYPES, SERVICE_TYPE, Answer, decode_answer, prepare_call
 
 __all__ = ["AsyncVxpClient", "VxpClient"]
 
@@ -214,7 +214,7 @@ class VxpClient:
         return _list(self.call("getSentEdocList", params), "getSentEdocList")
 
     def count_received(self, *, messagetype: str = "edoc") -> int:
-        operation = "countReceiveEdoc" if messagetype == "edoc" else "countReceiveStatus"
+        operation = _count_operation(messagetype)
         return _count(self.call(operation), operation)
 
     def agencies(self) -> list[dict[str, Any]]:
@@ -230,6 +230,14 @@ def _downloaded(response: httpx.Response) -> bytes:
         return response.content
     _interpret(response, "downloadEdoc")
     raise AnswerError("20", "downloadEdoc: OK envelope instead of the edXML")
+
+
+def _count_operation(messagetype: str) -> str:
+    """The count operation of ``messagetype``; ValueError for any other (a typo would have
+    counted the status messages without a word)."""
+    if messagetype not in MESSAGE_TYPES:
+        raise ValueError(f"messagetype {messagetype!r}: expected edoc or status")
+    return "countReceiveEdoc" if messagetype == "edoc" else "countReceiveStatus"
 
 
 def _count(answer: Answer, operation: str) -> int:
@@ -321,7 +329,7 @@ class AsyncVxpClient:
         return _list(await self.call("getSentEdocList", params), "getSentEdocList")
 
     async def count_received(self, *, messagetype: str = "edoc") -> int:
-        operation = "countReceiveEdoc" if messagetype == "edoc" else "countReceiveStatus"
+        operation = _count_operation(messagetype)
         return _count(await self.call(operation), operation)
 
     async def agencies(self) -> list[dict[str, Any]]:
