@@ -334,7 +334,8 @@ async def _update_status(hub: Hub, request: Request, entry: Entry) -> Response:
     doc_id = _doc_id(caller, entry)
     state = caller.param("status")
     if state not in ACK_STATES:
-        raise _bad(f"header status {state!r}: expected one of {', '.join(ACK_STATES)}")
+        shown = "is missing" if state is None else repr(state)
+        raise _bad(f"header status {shown}: expected one of {', '.join(ACK_STATES)}")
     description = (caller.param("description") or "")[:1000]
     with hub.reading():
         ack = Acknowledgement(caller.agency, doc_id, state, description, hub.clock())  # type: ignore[arg-type]

@@ -290,3 +290,23 @@ def test_a_bad_from_date_is_400_naming_it(small_hub: RunningHub, value: str) -> 
     answer = decode_answer(response.content)
     assert (response.status_code, answer.error_code) == (400, "10"), answer
     assert answer.error_desc.startswith("header fromDate ")
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (None, "header status is missing: expected one of done, fail, processing"),
+        ("DONE", "header status 'DONE': expected one of done, fail, processing"),
+    ],
+)
+def test_an_acknowledgement_without_a_known_status_is_400_naming_it(
+    small_hub: RunningHub, status: str | None, reason: str
+) -> None:
+    systemid, secret = small_hub.secret(G01)
+    params = {"from": G01, "docId": "0" * 24}
+    if status is not None:
+        params["status"] = status
+    headers = sign_headers(params, systemid, secret, time.time())
+    response = httpx.post(small_hub.url + "/updateStatus", headers=headers, timeout=10.0)
+    answer = decode_answer(response.content)
+    assert (response.status_code, answer.error_code, answer.error_desc) == (400, "10", reason)
