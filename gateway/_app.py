@@ -263,17 +263,26 @@ def _received_json(item: ReceivedItem) -> dict[str, object]:
 
 
 _EPOCH_MS_DIGITS = 15  # epoch milliseconds until the year 33658
+_EPOCH_S_DIGITS = 10  # epoch seconds from 2001 to 2286: as milliseconds, early 1970
+_BASIC_DATE_DIGITS = 8  # yyyyMMdd, ISO 8601's basic date
 
 
 def _date_s(caller: Caller, name: str, *, end: bool) -> float | None:
-    """``fromDate``/``toDate``: epoch milliseconds, an ISO date-time, or a date (``yyyy-MM-dd``
-    or ``yyyy/MM/dd``, local time; a ``toDate`` date includes that whole day)."""
+    """``fromDate``/``toDate``: epoch milliseconds, an ISO date-time, or a date (``yyyy-MM-dd``,
+    ``yyyy/MM/dd`` or ``yyyyMMdd``, local time; a ``toDate`` date includes that whole day).
+    Ten digits are refused: epoch seconds, read as milliseconds, would select early 1970."""
     text = caller.param(name)
     if text is None or not text.strip():
         return None
     text = text.strip()
+    digits = text.isascii() and text.isdigit()
+    if digits and len(text) == _EPOCH_S_DIGITS:
+        raise _bad(
+            f"header {name} {text!r}: epoch seconds? expected epoch milliseconds (13 digits), "
+            "yyyy-MM-dd or an ISO time"
+        )
     try:
-        if text.isascii() and text.isdigit():
+        if digits and len(text) != _BASIC_DATE_DIGITS:
             if len(text) > _EPOCH_MS_DIGITS:
                 raise ValueError(text)
             return int(text) / 1000.0

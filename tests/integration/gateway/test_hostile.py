@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from gateway import GatewayConfig, OverloadedError
+from gateway import GatewayConfig, OverloadedError, VxpError
+from gateway._intake import VIETNAM
 from gateway._samples import sample_package
 from gateway.protocol import decode_answer, file_hash, multipart_body, sign_headers
 from tests.integration.gateway.conftest import G01, G22, RunningHub, start_hub
@@ -310,3 +312,19 @@ def test_an_acknowledgement_without_a_known_status_is_400_naming_it(
     response = httpx.post(small_hub.url + "/updateStatus", headers=headers, timeout=10.0)
     answer = decode_answer(response.content)
     assert (response.status_code, answer.error_code, answer.error_desc) == (400, "10", reason)
+
+
+def test_a_basic_date_selects_that_day_and_epoch_seconds_are_refused(
+    small_hub: RunningHub, numbers: Callable[[], int]
+) -> None:
+    with small_hub.client(G22) as vpcp, small_hub.client(G01) as ministry:
+        doc_id = vpcp.send_edoc(sample_package(G22, [G01], number=numbers()))
+        (item,) = [i for i in ministry.received_list() if i["docId"] == doc_id]
+        sent_on = datetime.fromisoformat(item["created_time"]).astimezone(VIETNAM).date()
+        for day, listed in ((sent_on, True), (sent_on - timedelta(days=1), False)):
+            items = ministry.received_list(to_date=day.strftime("%Y%m%d"))
+            assert (doc_id in [i["docId"] for i in items]) is listed, day
+        with pytest.raises(VxpError) as info:
+            ministry.received_list(from_date=str(int(time.time())))
+    assert (info.value.http_status, info.value.error_code) == (400, "10")
+    assert "epoch seconds? expected epoch milliseconds (13 digits)" in info.value.error_desc
