@@ -65,9 +65,17 @@ def build_hub(config: GatewayConfig, *, out: TextIO = sys.stdout) -> Hub:
         for system in credentials.systems:
             stray = directory.unknown(system.agencies)
             if stray:
+                # the development file beside a database made with another --topology
+                hint = (
+                    f"; it was generated for another topology: use another --db, or pass "
+                    f"--credentials FILE (lienthong gateway credentials FILE --topology "
+                    f"{config.topology})"
+                    if config.credentials is None
+                    else ""
+                )
                 raise CredentialsError(
                     f"{path}: systemid {system.systemid!r} speaks for {stray[0]!r}, which is "
-                    f"not in the agency directory {directory.source}"
+                    f"not in the agency directory {directory.source}{hint}"
                 )
         return Hub(config, credentials=credentials, directory=directory, store=store)
     except BaseException:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway import AgencyDirectory, GatewayConfig
+from gateway import AgencyDirectory, Credentials, GatewayConfig
+from gateway._server import default_credentials_path
 from lienthong.cli import build_parser, main
 from lienthong.commands.gateway import _config
 
@@ -81,6 +82,22 @@ def test_a_database_whose_directory_cannot_be_made_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"lienthong: {db}: cannot create its directory {db.parent}: ")
     assert len(err.splitlines()) == 1
+
+
+def test_a_database_made_with_another_topology_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "hub.db"
+    codes = [e.code for e in AgencyDirectory.load("2019").entries]
+    Credentials.generate(codes).save(default_credentials_path(db))  # as a 2019 serve left it
+    argv = ["gateway", "serve", "--port", "0", "--db", str(db), "--topology", "2025"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.endswith(
+        "; it was generated for another topology: use another --db, or pass --credentials FILE "
+        "(lienthong gateway credentials FILE --topology 2025)"
+    )
 
 
 def test_credentials_command_writes_a_file_and_refuses_to_overwrite(
