@@ -11,7 +11,9 @@ very package the parser reports: the Signature aside, nothing the user is shown 
 
 Trust: ``trusted`` holds PEM certificates. A signing certificate equal to one of them is
 trusted as pinned; otherwise its chain must end at one of them (a CA). A signature carrying
-only ``X509SubjectName`` is checked against the trusted certificate of that subject.
+only ``X509SubjectName`` is checked against the trusted certificate of that subject. Pinned or
+chained, the signer's own extensions must allow it to sign a document, and every issuer must
+be a CA (``edxml._certificates``); a refusal names the certificate and the extension.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, Final
 from lxml import etree
 
 from edxml import _constants as C
+from edxml._certificates import issuer_refusal, signer_refusal
 from edxml._errors import EnvelopeError, ModelError, quote
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._model import Package, StatusMessage
@@ -144,9 +147,13 @@ def verify_signature(
     kwargs: dict[str, Any] = {}
     signer_cert = _pinned(located, trusted_certs)
     if signer_cert is not None:
+        refusal = signer_refusal(signer_cert)
+        if refusal:
+            return _no(refusal, algorithm)
         kwargs["x509_cert"] = signer_cert
+    verifier = _verifier(trusted_certs)
     try:
-        result = _verifier(trusted_certs).verify(
+        result = verifier.verify(
             root,
             parser=reparser(len(data)),
             expect_config=_config(allow_sha1=allow_sha1, at=at),
@@ -154,8 +161,12 @@ def verify_signature(
         )
     except InvalidDigest as exc:
         return _no(f"the signed content was changed ({exc})", algorithm)
+    except _Refused as exc:
+        return _no(exc.reason, algorithm)
     except InvalidCertificate as exc:
-        return _no(f"the signing certificate is not trusted ({exc})", algorithm)
+        leaf = verifier.untrusted_leaf
+        why = issuer_refusal(leaf, [*_carried(located), *trusted_certs]) if leaf else ""
+        return _no(why or f"the signing certificate is not trusted ({exc})", algorithm)
     except InvalidSignature as exc:
         return _no(f"the signature value does not match ({exc})", algorithm)
     except InvalidInput as exc:
@@ -248,18 +259,29 @@ def _config(*, allow_sha1: bool, at: dt.datetime | None) -> Any:
     )
 
 
-def _pinned(signature: etree._Element, trusted: list[Any]) -> Any:
-    """The trusted certificate the signature names directly (same DER, or same subject)."""
+def _carried(signature: etree._Element) -> list[Any]:
+    """The certificates the signature's X509Certificate elements hold (unreadable ones left out)."""
     import base64
 
     from cryptography import x509
 
-    ders = {c.public_bytes(_der()): c for c in trusted}
+    out = []
     for el in signature.iter(f"{_DS}X509Certificate"):
         try:
             der = base64.b64decode("".join((el.text or "").split()), validate=True)
+            out.append(x509.load_der_x509_certificate(der))
         except ValueError:
             continue
+    return out
+
+
+def _pinned(signature: etree._Element, trusted: list[Any]) -> Any:
+    """The trusted certificate the signature names directly (same DER, or same subject)."""
+    from cryptography import x509
+
+    ders = {c.public_bytes(_der()): c for c in trusted}
+    for cert in _carried(signature):
+        der = cert.public_bytes(_der())
         if der in ders:
             return ders[der]
     if signature.find(f".//{_DS}X509Certificate") is None:
@@ -286,18 +308,9 @@ def _der() -> Any:
 def _subject_for(key: bytes, signature: etree._Element, trusted: list[Any], pinned: Any) -> str:
     if pinned is not None:
         return str(pinned.subject.rfc4514_string())
-    import base64
-
-    from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    for el in signature.iter(f"{_DS}X509Certificate"):
-        try:
-            cert = x509.load_der_x509_certificate(
-                base64.b64decode("".join((el.text or "").split()))
-            )
-        except ValueError:
-            continue
+    for cert in _carried(signature):
         if cert.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo) == key:
             return str(cert.subject.rfc4514_string())
     return "an unnamed certificate"
@@ -328,9 +341,32 @@ def _rerooted_c14n(base: Any) -> Any:
     return Rerooted
 
 
+class _Refused(Exception):
+    """The chain verified, but the signer's own extensions forbid it to sign a document."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _leaf_candidates(chain: Sequence[Any]) -> list[Any]:
+    """The carried certificates that issued none of the others, in their order: the signer is
+    one of them, whatever order X509Data gives ("no ordering is implied", XML-DSig)."""
+
+    def issues_another(cert: Any) -> bool:
+        return any(
+            other is not cert and other.issuer == cert.subject and other.issuer != other.subject
+            for other in chain
+        )
+
+    return [c for c in chain if not issues_another(c)] or list(chain[:1])
+
+
 def _verifier(trusted: list[Any]) -> Any:
-    """signxml's verifier, with the CA store taken from ``trusted`` instead of a file."""
+    """signxml's verifier, with the CA store taken from ``trusted`` instead of a file, the
+    signer's extensions checked by ``signer_refusal`` and an issuer that is not a CA named."""
     from cryptography import x509
+    from signxml.exceptions import InvalidCertificate
     from signxml.util import X509CertChainVerifier
     from signxml.verifier import XMLVerifier
 
@@ -339,16 +375,43 @@ def _verifier(trusted: list[Any]) -> Any:
         def store(self) -> x509.verification.Store:
             return x509.verification.Store(trusted)
 
+        def verify(self, cert_chain: list[Any]) -> Any:
+            # signxml tries the chain as given, then reversed: with an intermediate that is no
+            # CA, the reversed try took the intermediate as the signer and the verdict blamed
+            # the signature value. Each certificate that issued no other is tried instead.
+            first: x509.verification.VerificationError | None = None
+            for leaf in _leaf_candidates(cert_chain):
+                others = [c for c in cert_chain if c is not leaf]
+                try:
+                    signer = self.verifier.verify(leaf=leaf, intermediates=others).chain[0]
+                except x509.verification.VerificationError as exc:
+                    if first is None:
+                        first = exc
+                        verifier.untrusted_leaf = leaf
+                    continue
+                refusal = signer_refusal(signer)
+                if refusal:
+                    raise _Refused(refusal)
+                return signer
+            raise InvalidCertificate(first)
+
     class _Verifier(_rerooted_c14n(XMLVerifier)):  # type: ignore[misc]
+        untrusted_leaf: Any = None
+        """The signer's certificate when its chain did not verify (None before)."""
+
         def get_cert_chain_verifier(self, ca_pem_file: Any, ee_policy: Any, ca_policy: Any) -> Any:
             return _ChainVerifier(  # type: ignore[no-untyped-call]
                 ca_pem_file="(trusted certificates in memory)",
                 verification_time=self._get_cert_verification_time(),
-                ee_policy=ee_policy,
+                # the signer's KeyUsage, BasicConstraints and ExtendedKeyUsage are judged by
+                # signer_refusal, as for a pinned signer (signxml's default demands a KeyUsage
+                # with digitalSignature: no KeyUsage, or nonRepudiation alone, was refused)
+                ee_policy=x509.verification.ExtensionPolicy.permit_all(),
                 ca_policy=ca_policy,
             )
 
-    return _Verifier()
+    verifier = _Verifier()
+    return verifier
 
 
 def _signing_certificates(key_pem: bytes, cert_pems: Sequence[bytes]) -> list[str]:

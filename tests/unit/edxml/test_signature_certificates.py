@@ -1,0 +1,279 @@
+"""verify_signature and the certificates' extensions: what a signer's KeyUsage, BasicConstraints
+and ExtendedKeyUsage allow, pinned or through a CA, and issuers that are not CAs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+import edxml
+
+PEM = serialization.Encoding.PEM
+NOW = dt.datetime.now(dt.UTC)
+CA_TRUE = x509.BasicConstraints(ca=True, path_length=None)
+CA_FALSE = x509.BasicConstraints(ca=False, path_length=None)
+SIGNER = "CN=000.00.00.G22,O=lienthong test,C=VN"
+
+
+def usage(*on: str) -> x509.KeyUsage:
+    names = (
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    )
+    assert set(on) <= set(names)
+    return x509.KeyUsage(**{n: n in on for n in names})
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert: x509.Certificate
+    key: rsa.RSAPrivateKey
+
+    @property
+    def pem(self) -> bytes:
+        return self.cert.public_bytes(PEM)
+
+
+def _keys() -> Iterator[rsa.RSAPrivateKey]:
+    while True:
+        yield rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+KEYS = _keys()
+
+
+def issue(
+    subject: str,
+    issuer: Issued | None = None,
+    *,
+    extensions: tuple[Any, ...] = (),
+) -> Issued:
+    """A certificate for a fresh key, signed by ``issuer`` (self-signed when None)."""
+    key = next(KEYS)
+    name = x509.Name.from_rfc4514_string(subject)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.cert.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+    )
+    if issuer is not None:
+        ski = x509.SubjectKeyIdentifier.from_public_key(issuer.key.public_key())
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), False
+        )
+    for extension in extensions:
+        builder = builder.add_extension(extension, not isinstance(extension, x509.ExtendedKeyUsage))
+    return Issued(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
+
+
+@pytest.fixture(scope="module")
+def ca() -> Issued:
+    return issue("CN=test CA", extensions=(CA_TRUE, usage("key_cert_sign", "crl_sign")))
+
+
+@pytest.fixture(scope="module")
+def unsigned() -> bytes:
+    from tests.envelope_fixtures import new_document
+
+    return edxml.build(new_document())
+
+
+def signed_by(unsigned: bytes, signer: Issued, *chain: Issued) -> bytes:
+    key = signer.key.private_bytes(
+        PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return edxml.sign(unsigned, key_pem=key, cert_pems=[signer.pem, *(c.pem for c in chain)])
+
+
+def eku(*purposes: x509.ObjectIdentifier) -> x509.ExtendedKeyUsage:
+    return x509.ExtendedKeyUsage(list(purposes))
+
+
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # RFC 9336
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        pytest.param((CA_FALSE, usage("digital_signature", "content_commitment")), id="demo-pki"),
+        pytest.param((CA_FALSE, usage("content_commitment")), id="nonRepudiation-only"),
+        pytest.param(
+            (CA_FALSE, usage("digital_signature", "key_encipherment")), id="with-encipherment"
+        ),
+        pytest.param((CA_FALSE,), id="no-KeyUsage"),
+        pytest.param((), id="no-extensions"),
+        pytest.param(
+            (
+                usage("digital_signature"),
+                eku(ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION),
+            ),
+            id="clientAuth-emailProtection",
+        ),
+        pytest.param((usage("digital_signature"), eku(DOCUMENT_SIGNING)), id="documentSigning"),
+        pytest.param(
+            (eku(ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE),),
+            id="any-purpose",
+        ),
+    ],
+)
+def test_signers_whose_extensions_allow_signing_verify_pinned_and_through_their_ca(
+    unsigned: bytes, ca: Issued, extensions: tuple[Any, ...]
+) -> None:
+    signer = issue(SIGNER, ca, extensions=extensions)
+    signed = signed_by(unsigned, signer)
+    for trusted in (signer.pem, ca.pem):
+        result = edxml.verify_signature(signed, trusted=[trusted])
+        assert result.ok, result.reason
+        assert result.signer == SIGNER
+
+
+@pytest.mark.parametrize(
+    ("extensions", "reason"),
+    [
+        (
+            (CA_FALSE, usage("key_encipherment")),
+            "signer certificate's KeyUsage does not allow digital signatures (keyEncipherment "
+            f"only; expected digitalSignature or nonRepudiation): {SIGNER}",
+        ),
+        (
+            (usage("key_agreement", "data_encipherment"),),
+            "signer certificate's KeyUsage does not allow digital signatures (dataEncipherment, "
+            f"keyAgreement; expected digitalSignature or nonRepudiation): {SIGNER}",
+        ),
+        (
+            (CA_TRUE, usage("digital_signature", "key_cert_sign")),
+            "the signer certificate is a CA certificate (BasicConstraints cA=true): a document "
+            f"is signed with an end-entity certificate, not a CA's: {SIGNER}",
+        ),
+        (
+            (usage("digital_signature"), eku(ExtendedKeyUsageOID.SERVER_AUTH)),
+            f"signer certificate's ExtendedKeyUsage allows only serverAuth: not signing "
+            f"documents: {SIGNER}",
+        ),
+        (
+            (eku(ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.OCSP_SIGNING),),
+            "signer certificate's ExtendedKeyUsage allows only timeStamping, OCSPSigning: not "
+            f"signing documents: {SIGNER}",
+        ),
+    ],
+    ids=["keyEncipherment", "keyAgreement", "cA-true", "serverAuth", "timeStamping-OCSP"],
+)
+def test_a_signer_whose_extensions_forbid_signing_does_not_verify_pinned_or_through_its_ca(
+    unsigned: bytes, ca: Issued, extensions: tuple[Any, ...], reason: str
+) -> None:
+    signer = issue(SIGNER, ca, extensions=extensions)
+    signed = signed_by(unsigned, signer)
+    for trusted in (signer.pem, ca.pem):
+        result = edxml.verify_signature(signed, trusted=[trusted])
+        assert not result.ok
+        assert result.reason == f"does not verify: {reason}"
+
+
+def test_a_ca_key_signing_a_package_does_not_verify(unsigned: bytes, ca: Issued) -> None:
+    """A CA trusted to issue signers is not thereby trusted to sign: its KeyUsage says so."""
+    result = edxml.verify_signature(signed_by(unsigned, ca), trusted=[ca.pem])
+    assert result.reason == (
+        "does not verify: signer certificate's KeyUsage does not allow digital signatures "
+        "(keyCertSign, cRLSign; expected digitalSignature or nonRepudiation): CN=test CA"
+    )
+
+
+SIGNS = (CA_FALSE, usage("digital_signature"))
+
+
+@pytest.mark.parametrize(
+    ("extensions", "problem"),
+    [
+        (
+            (CA_FALSE, usage("digital_signature", "key_cert_sign")),
+            "is not a CA certificate (BasicConstraints cA=false)",
+        ),
+        ((usage("key_cert_sign"),), "is not a CA certificate (it has no BasicConstraints)"),
+        (
+            (CA_TRUE, usage("digital_signature", "crl_sign")),
+            "has a KeyUsage that does not allow signing certificates (digitalSignature, cRLSign)",
+        ),
+    ],
+    ids=["cA-false", "no-BasicConstraints", "no-keyCertSign"],
+)
+def test_an_intermediate_that_is_not_a_ca_is_named(
+    unsigned: bytes, ca: Issued, extensions: tuple[Any, ...], problem: str
+) -> None:
+    """Before, the chain was tried reversed, the intermediate taken for the signer, and the
+    verdict said 'the signature value does not match'."""
+    intermediate = issue("CN=intermediate", ca, extensions=extensions)
+    signer = issue(SIGNER, intermediate, extensions=SIGNS)
+    result = edxml.verify_signature(signed_by(unsigned, signer, intermediate), trusted=[ca.pem])
+    assert result.reason == (
+        f"does not verify: the certificate CN=intermediate that issued {SIGNER} {problem}: it "
+        "cannot vouch for a signer"
+    )
+
+
+def test_a_chain_through_a_ca_intermediate_verifies_in_either_order(
+    unsigned: bytes, ca: Issued
+) -> None:
+    intermediate = issue(
+        "CN=intermediate", ca, extensions=(CA_TRUE, usage("key_cert_sign", "crl_sign"))
+    )
+    signer = issue(SIGNER, intermediate, extensions=SIGNS)
+    signed = signed_by(unsigned, signer, intermediate)
+    # X509Data in the other order too: "no ordering is implied" (XML-DSig)
+    for variant in (signed, _swap_certificates(signed)):
+        result = edxml.verify_signature(variant, trusted=[ca.pem])
+        assert result.ok, result.reason
+        assert result.signer == SIGNER
+
+
+def _swap_certificates(signed: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(signed)
+    ds = f"{{{edxml.DSIG_NS}}}"
+    a, b = root.iter(f"{ds}X509Certificate")
+    a.text, b.text = b.text, a.text
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("extensions", "problem"),
+    [
+        (
+            (CA_FALSE, usage("digital_signature", "key_cert_sign")),
+            "is not a CA certificate (BasicConstraints cA=false)",
+        ),
+        ((CA_TRUE,), "has no KeyUsage: a CA certificate's must allow keyCertSign"),
+    ],
+    ids=["cA-false", "no-KeyUsage"],
+)
+def test_a_trusted_certificate_that_is_not_a_ca_does_not_vouch_for_what_it_issued(
+    unsigned: bytes, extensions: tuple[Any, ...], problem: str
+) -> None:
+    anchor = issue("CN=not a CA", extensions=extensions)
+    signer = issue(SIGNER, anchor, extensions=SIGNS)
+    result = edxml.verify_signature(signed_by(unsigned, signer), trusted=[anchor.pem])
+    assert result.reason == (
+        f"does not verify: the certificate CN=not a CA that issued {SIGNER} {problem}: it "
+        "cannot vouch for a signer"
+    )
