@@ -48,8 +48,9 @@ def register(sub: Any) -> None:
         "--json",
         action="store_true",
         help="print a JSON list instead of lines, one object per file (even for one file): "
-        "file, ok, and either the report (kind, document_id, findings, ...) or error "
-        "(kind, reason, line, path; null where unknown)",
+        "file, ok, and either the report (kind, document_id, findings, ..., and with --trust "
+        "signature: ok, reason, signer (the signing certificate's subject when it verifies), "
+        "algorithm) or error (kind, reason, line, path; null where unknown)",
     )
     check.add_argument(
         "--strict", action="store_true", help="refuse findings too (non-conforming codes...)"
@@ -150,7 +151,14 @@ def _check(args: argparse.Namespace) -> int:
             verdict = edxml.verify_signature(
                 data, trusted=trusted, allow_sha1=args.allow_sha1, limits=limits
             )
-            report["signature"] = {"ok": verdict.ok, "reason": verdict.reason}
+            # who signed, beside the sender: EDXML.md does not say how a signer's certificate
+            # relates to From/OrganId, so the two are shown, not compared
+            report["signature"] = {
+                "ok": verdict.ok,
+                "reason": verdict.reason,
+                "signer": verdict.signer or None,
+                "algorithm": verdict.algorithm or None,
+            }
             if not verdict.ok:
                 problems.append(f"{name}: signature {verdict.reason}")
                 report["ok"] = False

@@ -98,6 +98,36 @@ def test_check_verifies_signatures_with_trust(
     assert "signature does not verify: " in capsys.readouterr().err
 
 
+def test_check_json_names_the_signer_beside_the_sender(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_bytes: bytes
+) -> None:
+    """The signer's certificate (here of another body than the sender) is shown, not refused:
+    EDXML.md does not say how a signer relates to From/OrganId."""
+    other = edxml.DemoPki.generate(organ_id="000.00.00.H29")
+    signed = tmp_path / "signed.xml"
+    signed.write_bytes(edxml.sign(package_bytes, key_pem=other.key_pem, cert_pems=[other.cert_pem]))
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(other.ca_cert_pem)
+    assert main(["envelope", "check", "--json", "--trust", str(ca), str(signed)]) == 0
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["sender"] == "000.00.00.G22"
+    assert report["signature"] == {
+        "ok": True,
+        "reason": "verifies: signed by CN=000.00.00.H29,O=lienthong test,C=VN (rsa-sha256)",
+        "signer": "CN=000.00.00.H29,O=lienthong test,C=VN",
+        "algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    }
+    unrelated = tmp_path / "unrelated.pem"
+    unrelated.write_bytes(edxml.DemoPki.generate().ca_cert_pem)
+    assert main(["envelope", "check", "--json", "--trust", str(unrelated), str(signed)]) == 2
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False
+    assert report["signature"]["signer"] is None
+    assert report["signature"]["reason"].startswith(
+        "does not verify: the signing certificate is not trusted"
+    )
+
+
 def test_build_from_toml_and_refuse_unknown_keys(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
