@@ -10,6 +10,7 @@ the bounded reading of files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import mimetypes
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.errors import LienthongError
+from lienthong.toml_text import toml_value
 
 __all__ = [
     "BUILD_KEYS",
@@ -169,16 +171,30 @@ class Values:
 
 
 def quote(value: Any, limit: int = 80) -> str:
-    """``repr(value)``, cut to ``limit`` characters with "…" (as edxml quotes wire values)."""
+    """``repr(value)`` for text and lists (as edxml quotes wire values), a TOML value as TOML
+    spells it (``true``, ``2025-03-04T09:00:00``, not Python's reprs), cut to ``limit``
+    characters with "…"."""
     text = repr(value)
+    if isinstance(value, bool | int | float | dt.date | dt.time | dict):
+        with contextlib.suppress(TypeError):  # a dict holding None: keep Python's spelling
+            text = toml_value(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A build TOML holds a few dozen short values; a bigger one is not what --config takes (and a
+# device or a pipe given as --config must not be read without end).
+MAX_TOML_BYTES = 1_000_000
+
+
 def read_build_toml(path: Path) -> dict[str, Any]:
+    data = read_file(path, limit=MAX_TOML_BYTES + 1)
+    if len(data) > MAX_TOML_BYTES:
+        raise LienthongError(
+            f"{path}: over {MAX_TOML_BYTES} bytes: expected a small TOML file of build values"
+        )
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LienthongError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        # a BOM, as some Windows editors write UTF-8 (TOML itself has none)
+        values = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
         raise LienthongError(
             f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "
@@ -285,14 +301,9 @@ def text_value(v: Values, key: str, value: Any, *, item: str = "", code: bool = 
 
     if not isinstance(value, str):
         raise v.bad(key, value, "expected a string", item=item)
-    bad = _XML_ILLEGAL.search(value)
-    if bad:
-        raise v.bad(
-            key,
-            value,
-            f"holds {bad.group()!r} at offset {bad.start()}: XML 1.0 cannot carry it",
-            item=item,
-        )
+    problem = _text_problem(value)
+    if problem:
+        raise v.bad(key, value, problem, item=item)
     size = len(value.encode("utf-8"))
     if size > DEFAULT_LIMITS.max_text_bytes:
         raise v.bad(
@@ -307,6 +318,21 @@ def text_value(v: Values, key: str, value: Any, *, item: str = "", code: bool = 
     if code and value != value.strip():
         raise v.bad(key, value, "expected no surrounding spaces", item=item)
     return value
+
+
+def _text_problem(value: str) -> str:
+    """Why XML cannot carry ``value`` ('' when it can). A lone surrogate U+DC80–U+DCFF is how
+    Python keeps a byte that is not UTF-8 in a command-line argument or a file name."""
+    bad = _XML_ILLEGAL.search(value)
+    if bad is None:
+        return ""
+    char = bad.group()
+    if "\udc80" <= char <= "\udcff":
+        return (
+            f"holds the byte {ord(char) - 0xDC00:#04x} at offset {bad.start()}, which is not "
+            "UTF-8: expected UTF-8 text"
+        )
+    return f"holds {char!r} at offset {bad.start()}: XML 1.0 cannot carry it"
 
 
 def _organs(v: Values, key: str, values: Any, *, at_least: int = 0) -> tuple[str, ...]:
@@ -398,20 +424,37 @@ def _attachments(v: Values, base: Path) -> list[Any]:
         )
     files = []
     for i, name in enumerate(names, 1):
+        item = f"[{i - 1}]"
         path = Path(name) if Path(name).is_absolute() else base / name
+        shown = "" if str(path) == name else f" {path}"  # where a relative name was looked for
+        problem = _text_problem(path.name)
+        if problem:
+            raise v.bad("attachments", name, f"the file name {problem}", item=item)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        most = limits.max_attachment_bytes
         try:
-            size = path.stat().st_size
-            if size > limits.max_attachment_bytes:
-                raise LienthongError(
-                    f"{v.where}: attachment {name}: {size} bytes: over the "
-                    f"{limits.max_attachment_bytes} envelope check accepts"
-                )
-            data = path.read_bytes()
-        except OSError as exc:
-            raise LienthongError(
-                f"{v.where}: attachment {name}: cannot read: {exc.strerror or exc}"
+            with path.open("rb") as f:
+                size = os.fstat(f.fileno()).st_size  # 0 for a pipe or a device: read to know
+                data = f.read(most + 1) if size <= most else b""
+        except IsADirectoryError:
+            raise v.bad(
+                "attachments",
+                name,
+                f"{shown.strip() or 'it'} is a directory: expected a file",
+                item=item,
             ) from None
+        except OSError as exc:
+            raise v.bad(
+                "attachments", name, f"cannot read{shown}: {exc.strerror or exc}", item=item
+            ) from None
+        if size > most or len(data) > most:
+            said = f"{size} bytes" if size > most else f"more than {most} bytes"
+            raise v.bad(
+                "attachments",
+                name,
+                f"{said}: expected at most {most} bytes (what envelope check accepts)",
+                item=item,
+            )
         files.append(
             edxml.Attachment.from_bytes(f"cid:{i}", path.name, data, content_type=content_type)
         )

@@ -261,7 +261,7 @@ def _build(args: argparse.Namespace) -> int:
     import edxml
 
     v = Values(args.config)
-    base = Path.cwd()
+    base = Path()  # relative names as given: an error shows the path that was looked for
     if args.config is not None:
         for key, value in read_build_toml(args.config).items():
             v.set(key, value, f"{args.config}: {key} =")
@@ -284,7 +284,7 @@ def _build(args: argparse.Namespace) -> int:
             flag = "--attachment" if key == "attachments" else "--" + key.replace("_", "-")
             v.set(key, value, flag)
     if args.attachment:
-        base = Path.cwd()
+        base = Path()
     for key in ("from", "to", "number", "notation", "subject"):
         if not v.get(key):
             raise LienthongError(f"{v.where}: {key} is missing: give --{key} or set it in --config")
