@@ -9,8 +9,12 @@ lienthong envelope status package.xml --code 03 --from ORGAN -o status.xml
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
 import sys
+import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,9 @@ from lienthong.commands._envelope_input import (
     trusted_pems,
 )
 from lienthong.errors import LienthongError
+
+# what the CLI ends with exit 74 (lienthong.cli._NO_ROOM): the disk, a quota or a size limit
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def register(sub: Any) -> None:
@@ -321,16 +328,80 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path | None, data: bytes) -> None:
+    """``data`` to standard output, or to ``path`` whole or not at all: written beside it under
+    a temporary name, then renamed over it, so a failure (a full disk) leaves no half-written
+    package and the file that was there untouched; directories made for it are removed again.
+    A full disk ends with exit 74 (the CLI's), any other failure in one line, exit 2."""
     if path is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    if path.is_dir():
+        raise LienthongError(f"{path}: cannot write: it is a directory: expected a file path")
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: write into it, never over it
+        _write_into(path, data)
+        return
+    target = path.resolve() if path.is_symlink() else path  # write through a link, as before
+    made = _make_parents(path, target.parent)
+    temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        temporary = Path(name)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # as open() would have made it
+            f.write(data)
+        os.replace(temporary, target)
     except OSError as exc:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if exc.errno in _NO_ROOM:  # the CLI's exit 74, naming the file asked for
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise LienthongError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _write_into(path: Path, data: bytes) -> None:
+    try:
+        with path.open("wb") as f:
+            f.write(data)
+    except OSError as exc:
+        if exc.errno in _NO_ROOM:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise LienthongError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _make_parents(path: Path, parent: Path) -> list[Path]:
+    """Make ``parent`` and the directories above it that are missing (as ``-o out/p.xml`` asks);
+    returns those made, top first."""
+    missing = []
+    above = parent
+    while not above.exists() and above != above.parent:
+        missing.append(above)
+        above = above.parent
+    if not above.is_dir():
+        raise LienthongError(f"{path}: cannot write: {above} is not a directory")
+    made: list[Path] = []
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except OSError as exc:
+            for done in reversed(made):
+                with contextlib.suppress(OSError):
+                    done.rmdir()
+            raise LienthongError(
+                f"{path}: cannot write: cannot make {directory}: {exc.strerror or exc}"
+            ) from None
+        made.append(directory)
+    return made
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # --- status --------------------------------------------------------------------------------

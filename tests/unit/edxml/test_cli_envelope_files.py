@@ -1,17 +1,21 @@
-"""``lienthong envelope build|status`` and the files a user names: attachments and ``--config``.
-A bad one is one line naming the flag or TOML item, the value and what was expected (exit 2),
-read within bounds."""
+"""``lienthong envelope build|status`` and the files a user names: attachments, ``--config`` and
+``-o``. A bad one is one line naming the flag or TOML item, the value and what was expected
+(exit 2), read within bounds; an output is written whole or not at all."""
 
 from __future__ import annotations
 
 import os
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import edxml
 from lienthong.cli import main
-from lienthong.paths import FIXTURES_DIR
+from lienthong.paths import FIXTURES_DIR, ROOT
 
 NEW = str(FIXTURES_DIR / "envelopes" / "valid" / "new-document.xml")
 BASE_TOML = (
@@ -127,3 +131,73 @@ def test_an_argument_that_is_not_utf8_is_said_to_be_so(
     assert _refused(capsys, [*argv, "--description", "l\udcfd do"]).startswith(
         "--description 'l\\udcfd do': holds the byte 0xfd at offset 1, which is not UTF-8"
     )
+
+
+def test_an_output_that_cannot_be_a_file_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "p.xml"
+    blocker.write_text("a file\n", encoding="utf-8")
+    assert _refused(capsys, [*BUILD, "-o", str(blocker / "out.xml")]) == (
+        f"{blocker / 'out.xml'}: cannot write: {blocker} is not a directory"
+    )  # before: 'cannot write: File exists'
+    assert _refused(capsys, [*BUILD, "-o", str(tmp_path)]) == (
+        f"{tmp_path}: cannot write: it is a directory: expected a file path"
+    )
+    assert blocker.read_text(encoding="utf-8") == "a file\n"
+
+
+def test_an_output_is_made_with_its_directories_or_through_its_link(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "dir" / "p.xml"
+    assert main([*BUILD, "-o", str(out)]) == 0
+    assert edxml.parse(out.read_bytes()).sender == "000.00.00.G22"
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    link, target = tmp_path / "link.xml", tmp_path / "target.xml"
+    link.symlink_to(target.name)
+    assert main([*BUILD, "-o", str(link)]) == 0
+    assert link.is_symlink()
+    assert edxml.parse(target.read_bytes()).sender == "000.00.00.G22"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.xml", "new", "target.xml"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_device_ends_with_exit_74(capsys: pytest.CaptureFixture[str]) -> None:
+    """README: 74 when an output cannot be written (a full disk); it was 2, as for bad input."""
+    argv = ["envelope", "status", NEW, "--code", "03", "--from", "000.00.00.H29"]
+    assert main([*argv, "-o", "/dev/full"]) == 74
+    assert capsys.readouterr().err == (
+        "lienthong: cannot write to /dev/full: No space left on device\n"
+    )
+    assert Path("/dev/full").is_char_device()
+
+
+def _limited(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, as a full disk gives ENOSPC
+
+
+def test_a_write_that_fails_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+    """With room for 1,000 bytes: before, a 1,000-byte half package was left (and a file that
+    was there already was cut short), with exit 2."""
+    for out, before in ((tmp_path / "new" / "p.xml", None), (tmp_path / "old.xml", b"old\n")):
+        if before is not None:
+            out.write_bytes(before)
+        run = subprocess.run(
+            [sys.executable, "-m", "lienthong", *BUILD, "-o", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: _limited(1000),
+            check=False,
+        )
+        assert run.returncode == 74, run.stderr
+        assert run.stderr == f"lienthong: cannot write to {out}: File too large\n"
+        assert (out.read_bytes() if before else out.exists()) == (before or False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.xml"]  # no new/, no temporary
