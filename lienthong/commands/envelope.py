@@ -303,6 +303,14 @@ def _build(args: argparse.Namespace) -> int:
             data = edxml.sign(data, key_pem=signing[0], cert_pems=[signing[1]])
     except edxml.EnvelopeError as exc:
         raise LienthongError(f"{v.where}: {exc}") from None
+    most = edxml.DEFAULT_LIMITS.max_bytes
+    if len(data) > most and package.attachments:  # what makes it so big, and what to do
+        encoded = sum(len(a.encoded) for a in package.attachments)
+        raise LienthongError(
+            f"{v.where}: the package would be {len(data)} bytes, its {len(package.attachments)} "
+            f"attachment(s) {encoded} of them (zipped, then base64: 4/3 of the zip): over the "
+            f"{most} bytes envelope check accepts: expected fewer or smaller attachments"
+        )
     try:  # what `envelope check` would say: build never writes what it refuses
         built = edxml.parse(data, decode_attachments=True)
     except edxml.EnvelopeError as exc:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import random
 import resource
 import signal
 import subprocess
@@ -201,3 +202,20 @@ def test_a_write_that_fails_midway_leaves_nothing_behind(tmp_path: Path) -> None
         assert run.stderr == f"lienthong: cannot write to {out}: File too large\n"
         assert (out.read_bytes() if before else out.exists()) == (before or False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.xml"]  # no new/, no temporary
+
+
+def test_attachments_too_big_together_are_said_to_be_the_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """40 MB that does not compress is 53 MB in base64: the package was refused as 'package is
+    … bytes: over the limit', with no word of the attachments."""
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(random.Random(1).randbytes(40_000_000))
+    line = _refused(capsys, [*BUILD, "--attachment", str(scan), "-o", str(tmp_path / "p.xml")])
+    assert line.startswith("envelope build: the package would be 5")
+    assert ", its 1 attachment(s) 5" in line
+    assert line.endswith(
+        "of them (zipped, then base64: 4/3 of the zip): over the 50000000 bytes envelope check "
+        "accepts: expected fewer or smaller attachments"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
