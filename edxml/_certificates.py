@@ -90,7 +90,14 @@ def issuer_refusal(leaf: Any, pool: Sequence[Any]) -> str:
     """
     current, seen = leaf, set()
     for _ in range(len(pool) + 1):
-        issuer = next((c for c in pool if c is not current and _issued(current, c)), None)
+        issuer = next(
+            (
+                c
+                for c in pool
+                if c is not current and c.subject == current.issuer and _issued(current, c)
+            ),
+            None,
+        )
         if issuer is None or id(issuer) in seen:
             return ""
         seen.add(id(issuer))
