@@ -389,6 +389,7 @@ def _verifier(trusted: list[Any]) -> Any:
                         first = exc
                         verifier.untrusted_leaf = leaf
                     continue
+                verifier.untrusted_leaf = None  # a later candidate's chain verified
                 refusal = signer_refusal(signer)
                 if refusal:
                     raise _Refused(refusal)
