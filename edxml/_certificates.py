@@ -15,8 +15,9 @@ The signer (RFC 5280 §4.2.1.3, §4.2.1.9, §4.2.1.12), pinned or reached throug
 
 The issuers of a chain (a carried intermediate, or a trusted certificate used as a CA) must be
 CAs: ``BasicConstraints cA=true`` and a ``KeyUsage`` allowing ``keyCertSign``. The chain
-builder (``cryptography``'s, with the web PKI's CA policy) already refuses any other; here the
-refusal is said in words, naming the certificate.
+builder (``cryptography``'s, with the web PKI's CA policy) already refuses any other, and a
+certificate signed with SHA-1 or MD5, and an issuer's RSA key under 2048 bits; here those
+refusals are said in words, naming the certificate.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-__all__ = ["issuer_refusal", "signer_refusal"]
+__all__ = ["chain_refusal", "signer_refusal"]
 
 # ExtendedKeyUsage purposes that are for something else than signing a document (RFC 5280
 # §4.2.1.12; timeStamping and OCSPSigning keys sign only time-stamps and OCSP answers).
@@ -81,8 +82,10 @@ def signer_refusal(cert: Any) -> str:
     return ""
 
 
-def issuer_refusal(leaf: Any, pool: Sequence[Any]) -> str:
-    """Why the chain up from ``leaf`` meets an issuer that is not a CA ('' when none does).
+def chain_refusal(leaf: Any, pool: Sequence[Any]) -> str:
+    """Why the chain up from ``leaf`` did not verify, in words ('' when none is seen here): an
+    issuer that is not a CA, a certificate signed with SHA-1 or MD5, an RSA key under 2048 bits
+    (the chain builder's web PKI rules; its own words name neither the certificate nor the rule).
 
     ``pool``: the certificates the signature carries and the trusted ones. Each issuer is the
     one whose name the certificate below gives and whose key signed it; the walk stops at a
@@ -90,6 +93,10 @@ def issuer_refusal(leaf: Any, pool: Sequence[Any]) -> str:
     """
     current, seen = leaf, set()
     for _ in range(len(pool) + 1):
+        named = [c for c in pool if c is not current and c.subject == current.issuer]
+        problem = _weak_signature(current) if named else ""  # SHA-1: cannot even be checked
+        if problem:
+            return problem
         issuer = next(
             (
                 c
@@ -107,6 +114,9 @@ def issuer_refusal(leaf: Any, pool: Sequence[Any]) -> str:
                 f"the certificate {_name(issuer)} that issued {_name(current)} {problem}: it "
                 "cannot vouch for a signer"
             )
+        problem = _weak_key(issuer)  # the key that checks a signature (a signer's is not)
+        if problem:
+            return problem
         if issuer.subject == issuer.issuer:
             return ""
         current = issuer
@@ -129,6 +139,35 @@ def _not_a_ca(cert: Any) -> str:
         return "has no KeyUsage: a CA certificate's must allow keyCertSign"
     if not usage.key_cert_sign:
         return f"has a KeyUsage that does not allow signing certificates ({_usages(usage)})"
+    return ""
+
+
+def _weak_signature(cert: Any) -> str:
+    """Why the chain builder refuses the digest ``cert`` is signed with ('' when it does not)."""
+    try:
+        digest = cert.signature_hash_algorithm
+    except Exception:  # an algorithm cryptography does not know: the builder's words will do
+        return ""
+    if digest is None or digest.name not in ("sha1", "md5"):
+        return ""
+    shown = "SHA-1" if digest.name == "sha1" else "MD5"
+    return (
+        f"the certificate {_name(cert)} is signed with {shown} by {cert.issuer.rfc4514_string()}: "
+        "certificates signed with SHA-256 or stronger are accepted (allow_sha1 is for the "
+        "package's own signature)"
+    )
+
+
+def _weak_key(cert: Any) -> str:
+    """Why the chain builder refuses ``cert``'s key to check a certificate's signature ('')."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        return (
+            f"the certificate {_name(cert)} has a {key.key_size}-bit RSA key: an issuer's key "
+            "of 2048 bits or more is accepted"
+        )
     return ""
 
 

@@ -26,7 +26,7 @@ from typing import Any, Final
 from lxml import etree
 
 from edxml import _constants as C
-from edxml._certificates import issuer_refusal, signer_refusal
+from edxml._certificates import chain_refusal, signer_refusal
 from edxml._errors import EnvelopeError, ModelError, quote
 from edxml._limits import DEFAULT_LIMITS, Limits
 from edxml._model import Package, StatusMessage
@@ -165,7 +165,7 @@ def verify_signature(
         return _no(exc.reason, algorithm)
     except InvalidCertificate as exc:
         leaf = verifier.untrusted_leaf
-        why = issuer_refusal(leaf, [*_carried(located), *trusted_certs]) if leaf else ""
+        why = chain_refusal(leaf, [*_carried(located), *trusted_certs]) if leaf else ""
         return _no(why or f"the signing certificate is not trusted ({exc})", algorithm)
     except InvalidSignature as exc:
         return _no(f"the signature value does not match ({exc})", algorithm)

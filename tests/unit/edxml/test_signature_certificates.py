@@ -4,8 +4,11 @@ and ExtendedKeyUsage allow, pinned or through a CA, and issuers that are not CAs
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,9 +102,7 @@ def unsigned() -> bytes:
 
 
 def signed_by(unsigned: bytes, signer: Issued, *chain: Issued) -> bytes:
-    key = signer.key.private_bytes(
-        PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    key = _pkcs8(signer.key)
     return edxml.sign(unsigned, key_pem=key, cert_pems=[signer.pem, *(c.pem for c in chain)])
 
 
@@ -277,3 +278,81 @@ def test_a_trusted_certificate_that_is_not_a_ca_does_not_vouch_for_what_it_issue
         f"does not verify: the certificate CN=not a CA that issued {SIGNER} {problem}: it "
         "cannot vouch for a signer"
     )
+
+
+def test_an_issuer_with_a_weak_key_is_named(unsigned: bytes) -> None:
+    """The chain builder said 'validation failed: candidates exhausted: RSA key is too weak'."""
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = x509.Name.from_rfc4514_string("CN=weak CA")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(weak.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(CA_TRUE, True)
+        .add_extension(usage("key_cert_sign", "crl_sign"), True)
+        .sign(weak, hashes.SHA256())
+    )
+    ca = Issued(cert, weak)
+    signed = signed_by(unsigned, issue(SIGNER, ca, extensions=SIGNS))
+    assert edxml.verify_signature(signed, trusted=[ca.pem]).reason == (
+        "does not verify: the certificate CN=weak CA has a 1024-bit RSA key: an issuer's key of "
+        "2048 bits or more is accepted"
+    )
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to sign with SHA-1")
+def test_a_certificate_signed_with_sha1_is_named(unsigned: bytes, tmp_path: Path) -> None:
+    """cryptography no longer signs certificates with SHA-1; older CAs did, and the chain
+    builder said 'Forbidden signature algorithm: AlgorithmIdentifier { oid: DefinedByMarker(
+    PhantomData<…>), params: RsaWithSha1(Some(())) }'."""
+    ca = issue("CN=test CA", extensions=(CA_TRUE, usage("key_cert_sign", "crl_sign")))
+    signer = next(KEYS)
+    files = {
+        "ca.pem": ca.pem,
+        "ca.key": _pkcs8(ca.key),
+        "leaf.key": _pkcs8(signer),
+        "ext.cnf": b"[leaf]\nbasicConstraints=critical,CA:FALSE\n"
+        b"keyUsage=critical,digitalSignature,nonRepudiation\n",
+    }
+    for file, data in files.items():
+        (tmp_path / file).write_bytes(data)
+    for argv in (
+        ["req", "-new", "-key", "leaf.key", "-subj", "/CN=000.00.00.G22", "-out", "leaf.csr"],
+        [
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-sha1",
+            "-set_serial",
+            "7",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            "leaf",
+            "-out",
+            "leaf.pem",
+        ],
+    ):
+        subprocess.run(["openssl", *argv], cwd=tmp_path, check=True, capture_output=True)
+    leaf = x509.load_pem_x509_certificate((tmp_path / "leaf.pem").read_bytes())
+    signed = signed_by(unsigned, Issued(leaf, signer))
+    assert edxml.verify_signature(signed, trusted=[ca.pem], allow_sha1=True).reason == (
+        "does not verify: the certificate CN=000.00.00.G22 is signed with SHA-1 by CN=test CA: "
+        "certificates signed with SHA-256 or stronger are accepted (allow_sha1 is for the "
+        "package's own signature)"
+    )
+
+
+def _pkcs8(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
