@@ -46,8 +46,12 @@ _USAGES: Final = (
 )
 
 
-def signer_refusal(cert: Any) -> str:
+def signer_refusal(cert: Any, *, pinned: bool = False) -> str:
     """Why ``cert`` (an ``x509.Certificate``) may not sign a document ('' when it may).
+
+    ``pinned``: the user trusts this very certificate. A pinned self-signed certificate may
+    carry ``cA=true``: ``openssl req -x509`` makes every self-signed certificate so, and pinning
+    it is the trust decision (its KeyUsage, when present, still has to allow signing).
 
     >>> signer_refusal(leaf_for_encipherment)  # doctest: +SKIP
     "signer certificate's KeyUsage does not allow digital signatures (keyEncipherment only; …"
@@ -66,7 +70,7 @@ def signer_refusal(cert: Any) -> str:
             "signer certificate's KeyUsage does not allow digital signatures "
             f"({_usages(usage)}; expected digitalSignature or nonRepudiation): {who}"
         )
-    if constraints is not None and constraints.ca:
+    if constraints is not None and constraints.ca and not (pinned and _self_signed(cert)):
         return (
             "the signer certificate is a CA certificate (BasicConstraints cA=true): a document "
             f"is signed with an end-entity certificate, not a CA's: {who}"
@@ -169,6 +173,10 @@ def _weak_key(cert: Any) -> str:
             "of 2048 bits or more is accepted"
         )
     return ""
+
+
+def _self_signed(cert: Any) -> bool:
+    return bool(cert.subject == cert.issuer) and _issued(cert, cert)
 
 
 def _issued(child: Any, parent: Any) -> bool:

@@ -147,7 +147,7 @@ def verify_signature(
     kwargs: dict[str, Any] = {}
     signer_cert = _pinned(located, trusted_certs)
     if signer_cert is not None:
-        refusal = signer_refusal(signer_cert)
+        refusal = signer_refusal(signer_cert, pinned=True)
         if refusal:
             return _no(refusal, algorithm)
         kwargs["x509_cert"] = signer_cert

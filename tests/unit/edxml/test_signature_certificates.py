@@ -356,3 +356,23 @@ def test_a_certificate_signed_with_sha1_is_named(unsigned: bytes, tmp_path: Path
 
 def _pkcs8(key: rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def test_a_pinned_self_signed_ca_certificate_verifies_as_openssl_req_x509_makes_it(
+    unsigned: bytes, ca: Issued
+) -> None:
+    """``openssl req -x509`` gives every self-signed certificate ``CA:TRUE``; pinned, the user
+    has trusted that very certificate, so it signs. Its KeyUsage still has to allow signing."""
+    quick = issue(SIGNER, extensions=(CA_TRUE,))
+    assert edxml.verify_signature(signed_by(unsigned, quick), trusted=[quick.pem]).ok
+    for_certificates = issue(SIGNER, extensions=(CA_TRUE, usage("key_cert_sign")))
+    result = edxml.verify_signature(
+        signed_by(unsigned, for_certificates), trusted=[for_certificates.pem]
+    )
+    assert result.reason == (
+        "does not verify: signer certificate's KeyUsage does not allow digital signatures "
+        f"(keyCertSign only; expected digitalSignature or nonRepudiation): {SIGNER}"
+    )
+    # issued by a CA with cA=true, pinned or not, it still does not sign (the cA-true case above)
+    issued_ca = issue(SIGNER, ca, extensions=(CA_TRUE,))
+    assert not edxml.verify_signature(signed_by(unsigned, issued_ca), trusted=[issued_ca.pem]).ok
