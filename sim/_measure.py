@@ -38,7 +38,14 @@ import numpy as np
 from lienthong.scenario import OPERATIONS, Scenario
 from sim._hub import OUTCOMES, Hub
 from sim._records import Recorder
-from sim._series import bin_width_for, max_overlapping, overlap_by_bin, overlap_total
+from sim._series import (
+    bin_edges,
+    bin_width_for,
+    counts_by_bin,
+    max_overlapping,
+    overlap_by_bin,
+    overlap_total,
+)
 
 __all__ = ["HIST_EDGES_S", "ReplicationStats", "summarise"]
 
@@ -56,7 +63,8 @@ class ReplicationStats:
     histograms: dict[str, list[int]]
     bin_s: float
     series: dict[str, list[float]]
-    hourly: dict[str, list[float]]
+    hourly: dict[str, list[float]]  # counts per hour; the last hour ends at the horizon
+    after_horizon: dict[str, float]  # the same counts during the drain, in no hour
     agencies: dict[str, list[float]]
     cpu_s: float
     wall_s: float
@@ -139,7 +147,6 @@ def summarise(
     w0, w1 = recorder.window
     span = w1 - w0
     bin_s = bin_width_for(scenario.run.horizon_s)
-    series_bins = math.ceil(scenario.run.horizon_s / bin_s)
     hours = span / 3600.0
     out: dict[str, float] = {}
     hist: dict[str, list[int]] = {}
@@ -230,7 +237,10 @@ def summarise(
     )
 
     # -- stations, the hub as a whole, Little's law -------------------------------------
-    edges = np.arange(series_bins + 1) * bin_s
+    # Bins cover [0, horizon): the last one is shorter when the horizon is not a whole number
+    # of bins, and the drain after the horizon is in none (as in the window's figures).
+    edges = bin_edges(scenario.run.horizon_s, bin_s)
+    widths = np.diff(edges)
     ts: dict[str, list[float]] = {}
 
     def station(
@@ -241,9 +251,9 @@ def summarise(
     ) -> None:
         waits = _station(out, name, rows, busy_iv, servers=servers, window=(w0, w1))
         hist[f"stations.{name}.wait_s"] = _hist(waits)
-        ts[f"{name}.queue"] = (overlap_by_bin(rows[0], rows[1], edges) / bin_s).tolist()
+        ts[f"{name}.queue"] = (overlap_by_bin(rows[0], rows[1], edges) / widths).tolist()
         ts[f"{name}.utilisation"] = (
-            overlap_by_bin(busy_iv[0], busy_iv[1], edges) / (bin_s * servers)
+            overlap_by_bin(busy_iv[0], busy_iv[1], edges) / (widths * servers)
         ).tolist()
 
     for st in (hub.workers, hub.ingress, hub.client):  # one at a time: millions of rows
@@ -302,7 +312,7 @@ def summarise(
     out["little.censored"] = float((censored & admitted).sum())
     out["hub.inside_mean"] = big_l
     out["hub.inside_max"] = float(max_overlapping(admits, exits, w0, w1))
-    ts["hub.inside"] = (overlap_by_bin(admits, exits, edges) / bin_s).tolist()
+    ts["hub.inside"] = (overlap_by_bin(admits, exits, edges) / widths).tolist()
 
     # -- clients ------------------------------------------------------------------------
     busy = np.asarray(recorder.client_busy_s) / span
@@ -335,14 +345,19 @@ def summarise(
     left = np.where(gave_up, np.fromiter((m.t_attempt for m in pk), float, len(pk)), t_acc)
     left = np.where(np.isfinite(left), left, end_s)
     sent = np.isfinite(t_first)
-    ts["senders.waiting"] = (overlap_by_bin(t_first[sent], left[sent], edges) / bin_s).tolist()
+    ts["senders.waiting"] = (overlap_by_bin(t_first[sent], left[sent], edges) / widths).tolist()
     d_left = np.where(np.isfinite(d_fetch), d_fetch, end_s)
-    ts["deliveries.waiting"] = (overlap_by_bin(d_avail, d_left, edges) / bin_s).tolist()
-    hour_edges = np.arange(0.0, scenario.run.horizon_s + 3600.0, 3600.0)
-    hourly = {
-        "packages.accepted": _counts(t_acc, hour_edges),
-        "deliveries.available": _counts(d_avail, hour_edges),
-        "deliveries.fetched": _counts(d_fetch, hour_edges),
+    ts["deliveries.waiting"] = (overlap_by_bin(d_avail, d_left, edges) / widths).tolist()
+    hour_edges = bin_edges(scenario.run.horizon_s, 3600.0)
+    completions = {
+        "packages.accepted": t_acc,
+        "deliveries.available": d_avail,
+        "deliveries.fetched": d_fetch,
+    }
+    hourly = {k: _counts(t, hour_edges) for k, t in completions.items()}
+    after_horizon = {
+        k: float((np.isfinite(t) & (t >= scenario.run.horizon_s)).sum())
+        for k, t in completions.items()
     }
     return ReplicationStats(
         replication=replication,
@@ -351,6 +366,7 @@ def summarise(
         bin_s=bin_s,
         series=ts,
         hourly=hourly,
+        after_horizon=after_horizon,
         agencies=agencies,
         cpu_s=cpu_s,
         wall_s=wall_s,
@@ -362,8 +378,7 @@ def _ops(a: array[int]) -> np.ndarray:
 
 
 def _counts(t: np.ndarray, edges: np.ndarray) -> list[float]:
-    counts, _ = np.histogram(t[np.isfinite(t)], bins=edges)
-    return [float(c) for c in counts]
+    return [float(c) for c in counts_by_bin(t, edges)]
 
 
 def _p95(x: np.ndarray) -> float:

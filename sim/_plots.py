@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lienthong.durations import format_duration
 from sim._measure import HIST_EDGES_S
 
 if TYPE_CHECKING:
@@ -38,18 +39,42 @@ def plot_run(results: Results, out: Path) -> list[Path]:
     written = []
 
     fig, ax = plt.subplots(figsize=(10, 4))
+    edges_s = np.asarray(results.hourly_edges_s)
     for key, label in (
         ("packages.accepted", "packages accepted"),
         ("deliveries.fetched", "deliveries fetched"),
     ):
-        col = results.hourly.get(key)
-        if col:  # the last value repeated: a post step draws each hour's bar up to its end
-            ax.step(_hours(len(col) + 1, 3600.0), [*col, col[-1]], where="post", label=label)
+        rates = results.hourly_per_h(key)
+        if rates:  # a last hour cut short by the horizon is scaled to a whole one
+            ax.stairs(
+                rates,
+                edges_s[: len(rates) + 1] / 3600.0,
+                label=label,
+                baseline=None,
+            )
     ax.axvspan(0, warmup_h, color="0.9", label="warm-up (not measured)")
     _shade_windows(ax, results)
     ax.set_xlabel("hours from the start of the run")
     ax.set_ylabel("per hour (mean of replications)")
     ax.set_title(f"{name}: throughput per hour")
+    notes = []
+    last_s = float(edges_s[-1] - edges_s[-2])
+    if last_s < 3600.0:
+        notes.append(
+            f"the last bar is the {format_duration(last_s)} before the horizon, as a rate per hour"
+        )
+    drained = []
+    for key, one, many in (
+        ("packages.accepted", "package accepted", "packages accepted"),
+        ("deliveries.fetched", "delivery fetched", "deliveries fetched"),
+    ):
+        n = round(results.after_horizon.get(key, 0.0), 1)  # a mean over replications
+        if n > 0:
+            drained.append(f"{n:,g} {one if n == 1 else many}")
+    if drained:
+        notes.append(f"after the horizon (the drain, not shown): {', '.join(drained)}")
+    if notes:
+        ax.text(0.0, -0.22, "; ".join(notes), transform=ax.transAxes, fontsize=8, va="top")
     ax.legend()
     written.append(_save(fig, out / "throughput.png", plt))
 

@@ -97,14 +97,20 @@ def write_run(results: Results, out: Path) -> list[Path]:
 
 def _timeseries(results: Results, path: Path) -> Path:
     columns = sorted(results.series)
-    width = results.series_bin_s
+    edges = results.series_edges_s
     n = min((len(results.series[c]) for c in columns), default=0)
     try:
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["t_s", "hours", *columns])
+            # bin_s: the last bin ends at the horizon, so it is shorter when the horizon is not
+            # a whole number of bins (its counts are over bin_s, its averages over its time)
+            writer.writerow(["t_s", "hours", "bin_s", *columns])
             for i in range(n):
-                row: list[Any] = [f"{i * width:g}", f"{i * width / 3600.0:.4f}"]
+                row: list[Any] = [
+                    f"{edges[i]:g}",
+                    f"{edges[i] / 3600.0:.4f}",
+                    f"{edges[i + 1] - edges[i]:g}",
+                ]
                 row += [f"{results.series[c][i]:.6g}" for c in columns]
                 writer.writerow(row)
     except OSError as exc:

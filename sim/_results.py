@@ -23,6 +23,7 @@ from lienthong.scenario import OPERATIONS, Scenario, scenario_to_json
 from sim._links import MODEL_CONSTANTS
 from sim._measure import HIST_EDGES_S, ReplicationStats
 from sim._model import DRAIN_MARGIN_S, drain_s
+from sim._series import bin_edges
 from sim._stats import Estimate, json_number
 
 __all__ = ["LATE_NOTE", "RESOURCES", "Results", "Verdict", "judge"]
@@ -145,12 +146,31 @@ class Results:
     verdicts: tuple[Verdict, ...]
     series_bin_s: float
     series: Mapping[str, tuple[float, ...]]  # per bin, averaged over replications
-    hourly: Mapping[str, tuple[float, ...]]  # per hour of the run, averaged
+    hourly: Mapping[str, tuple[float, ...]]  # counts per hour (hourly_edges_s), averaged
     histograms: Mapping[str, tuple[int, ...]]  # latency counts on HIST_EDGES_S, summed
     agencies: Mapping[str, tuple[float, ...]]  # per agency, averaged
     cpu_s: float
     wall_s: float
     timings: tuple[tuple[float, float], ...] = field(default=())  # per replication (cpu, wall)
+    # the hourly counts' completions after the horizon (the drain), in no hour; averaged
+    after_horizon: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def hourly_edges_s(self) -> tuple[float, ...]:
+        """The hours' edges from 0 to the horizon: the last hour is cut short at the horizon."""
+        return tuple(bin_edges(self.scenario.run.horizon_s, 3600.0).tolist())
+
+    def hourly_per_h(self, key: str) -> tuple[float, ...]:
+        """The hourly counts of ``key`` as rates per hour: a last hour cut short by the
+        horizon is scaled by its length (its 30 minutes' 138 packages: 276 an hour)."""
+        edges = self.hourly_edges_s
+        counts = self.hourly.get(key, ())
+        return tuple(c * 3600.0 / (edges[i + 1] - edges[i]) for i, c in enumerate(counts))
+
+    @property
+    def series_edges_s(self) -> tuple[float, ...]:
+        """The series' bin edges from 0 to the horizon: the last bin may be shorter."""
+        return tuple(bin_edges(self.scenario.run.horizon_s, self.series_bin_s).tolist())
 
     @classmethod
     def of(
@@ -204,6 +224,9 @@ class Results:
             cpu_s=math.fsum(r.cpu_s for r in stats),
             wall_s=wall_s,
             timings=tuple((r.cpu_s, r.wall_s) for r in stats),
+            after_horizon=MappingProxyType(
+                {k: _nanmean([r.after_horizon[k] for r in stats]) for k in stats[0].after_horizon}
+            ),
         )
 
     def metric(self, name: str) -> Estimate:
@@ -258,9 +281,14 @@ class Results:
                 | {k: json_number(col[i]) for k, col in self.agencies.items()}
                 for i, a in enumerate(agencies)
             ],
-            "hourly": {k: [json_number(v) for v in col] for k, col in self.hourly.items()},
+            "hourly": {
+                "edges_s": list(self.hourly_edges_s),
+                "counts": {k: [json_number(v) for v in col] for k, col in self.hourly.items()},
+                "after_horizon": {k: json_number(v) for k, v in self.after_horizon.items()},
+            },
             "series": {
                 "bin_s": self.series_bin_s,
+                "last_bin_s": self.series_edges_s[-1] - self.series_edges_s[-2],
                 "columns": {k: [json_number(v) for v in col] for k, col in self.series.items()},
             },
             "histograms": {

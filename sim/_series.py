@@ -12,10 +12,13 @@ hub, per bin or over the window — follows without any per-event bookkeeping:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
     "BIN_CHOICES_S",
+    "bin_edges",
     "bin_width_for",
     "max_overlapping",
     "overlap_by_bin",
@@ -31,6 +34,32 @@ def bin_width_for(horizon_s: float) -> float:
         if horizon_s / width <= 2016:
             return width
     return BIN_CHOICES_S[-1]
+
+
+def bin_edges(horizon_s: float, width_s: float) -> np.ndarray:
+    """Edges of bins of ``width_s`` from 0 to ``horizon_s``, the last one ending at the horizon.
+
+    The last bin is shorter when the horizon is not a whole number of widths: what happens
+    after the horizon is the drain, not part of any bin.
+
+        >>> bin_edges(9000.0, 3600.0)
+        array([   0., 3600., 7200., 9000.])
+    """
+    n = max(math.ceil(horizon_s / width_s - 1e-9), 1)
+    edges: np.ndarray = np.minimum(np.arange(n + 1) * width_s, horizon_s)
+    return edges
+
+
+def counts_by_bin(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """How many of the times ``t`` fall in each bin ``[edges[i], edges[i + 1])``.
+
+    Unlike ``np.histogram``, the last bin is half-open too: a time at its end (the horizon)
+    belongs to no bin.
+    """
+    t = t[np.isfinite(t)]
+    at = np.searchsorted(np.sort(t), edges, side="left")
+    result: np.ndarray = np.diff(at).astype(float)
+    return result
 
 
 def _cumulative(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:

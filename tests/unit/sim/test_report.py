@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,3 +109,48 @@ def test_the_backlog_of_an_outage_waits_at_the_senders_and_drains_after_it(
     assert np.asarray(results.series["deliveries.waiting"]).max() > 0
     (png,) = [p for p in sim.write_run(results, tmp_path) if p.name == "backlog.png"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_last_hour_cut_short_by_the_horizon_ends_there_and_the_drain_is_apart(
+    write_scenario: Write, tmp_path: Path
+) -> None:
+    # A 1h30m horizon: the second "hour" is the 30 minutes before the horizon; what the drain
+    # completes after it (fetches of the last packages) is counted apart, in no hour.
+    results = sim.run(load_scenario(write_scenario(HUB)), processes=1)
+    assert results.hourly_edges_s == (0.0, 3600.0, 5400.0)
+    width = results.series_bin_s
+    for key in ("packages.accepted", "deliveries.fetched"):
+        hourly = results.hourly[key]
+        series = np.asarray(results.series[key])  # 10 s bins: nothing of the drain either
+        assert len(hourly) == 2
+        assert hourly[1] == series[int(3600 / width) :].sum(), key
+        assert results.hourly_per_h(key) == pytest.approx((hourly[0], hourly[1] * 2.0))
+    drained = results.after_horizon["deliveries.fetched"]
+    assert drained > 0  # the last minute's deliveries are fetched at the next polls
+    # every delivery made available is fetched, in an hour or in the drain: none is lost
+    available = sum(results.hourly["deliveries.available"])
+    available += results.after_horizon["deliveries.available"]
+    assert sum(results.hourly["deliveries.fetched"]) + drained == available
+    sim.write_run(results, tmp_path)
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["hourly"]["edges_s"] == [0.0, 3600.0, 5400.0]
+    assert doc["hourly"]["counts"]["deliveries.fetched"] == list(
+        results.hourly["deliveries.fetched"]
+    )
+    assert doc["hourly"]["after_horizon"]["deliveries.fetched"] == drained
+
+
+def test_a_series_bin_cut_short_by_the_horizon_says_its_width(
+    write_scenario: Write, tmp_path: Path
+) -> None:
+    # 1h30m5s: 10 s bins, the last one 5 s long; its counts and averages are over those 5 s
+    path = write_scenario(HUB.replace('horizon = "1h30m"', 'horizon = "1h30m5s"'))
+    results = sim.run(load_scenario(path), processes=1)
+    sim.write_run(results, tmp_path)
+    with (tmp_path / "timeseries.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [rows[0]["t_s"], rows[0]["bin_s"]] == ["0", "10"]
+    assert [rows[-1]["t_s"], rows[-1]["bin_s"]] == ["5400", "5"]
+    for key in ("packages.accepted", "deliveries.fetched"):  # both cover [0, horizon) only
+        assert sum(float(r[key]) for r in rows) == sum(results.hourly[key]), key
+    assert all(0.0 <= float(r["workers.utilisation"]) <= 1.0 for r in rows)
