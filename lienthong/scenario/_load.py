@@ -146,6 +146,20 @@ def _read_with_includes(
         raise ScenarioError(
             [Problem(label, "(syntax)", MISSING, f"expected valid TOML: {exc}")]
         ) from None
+    if not doc:
+        # an empty file is a mistake (a truncated copy, the wrong path), not a plan: the
+        # defaults alone are a whole national day, which would run for minutes unasked
+        raise ScenarioError(
+            [
+                Problem(
+                    label,
+                    "(file)",
+                    MISSING,
+                    'expected a scenario, found no key: give at least [scenario] name = "…" '
+                    "(what is not written takes its default)",
+                )
+            ]
+        )
     includes = doc.pop("include", [])
     if isinstance(includes, str):
         includes = [includes]
@@ -419,13 +433,22 @@ def _windows(r: Reader, key: str, *, factor: bool) -> list[tuple[str, Window]]:
     allowed = ("start", "duration", "factor") if factor else ("start", "duration")
     out: list[tuple[str, Window]] = []
     for item_key, table in r.tables(key):
+        if "end" in table:  # a window written as start–end, as a calendar would have it
+            r.problem(
+                f"{item_key}.end",
+                table["end"],
+                "unknown key: expected duration, the window's length (end − start)",
+            )
+            table = {k: v for k, v in table.items() if k != "end"}
         r.check_keys(item_key, table, allowed)
         for needed in allowed:
             if needed not in table:
+                what = "a number > 0" if needed == "factor" else 'a duration like "1h30m"'
+                shape = ", ".join(allowed)
                 r.problem(
                     f"{item_key}.{needed}",
                     MISSING,
-                    f"expected {needed} (a {'number' if needed == 'factor' else 'duration'})",
+                    f"missing: expected {what} (a window is {{ {shape} }})",
                 )
         start = r.duration(f"{item_key}.start", value=table.get("start", 0))
         duration = r.duration(f"{item_key}.duration", value=table.get("duration", 1), positive=True)

@@ -71,7 +71,7 @@ class Reader:
         return None
 
     def problem(self, key: str, value: object, expected: str) -> None:
-        if not expected.startswith(("expected", "unknown")):
+        if not expected.startswith(("expected", "unknown", "missing")):
             expected = "expected " + expected
         self.problems.append(Problem(self.where(key), key, value, expected))
 
@@ -111,13 +111,39 @@ class Reader:
         return node
 
     def report_unknown(self) -> None:
+        """Every key no read used: each with the known key it is closest to, if one is close;
+        the rest at the outermost unknown table, with the keys its section has."""
         known = sorted(self.used)
-        for path in _leaf_paths(self.data, ""):
-            if path in self.used:
-                continue
-            close = difflib.get_close_matches(path, known, n=1, cutoff=0.75)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            self.problem(path, MISSING, "unknown key" + hint)
+
+        def walk(node: Mapping[str, Any], prefix: str) -> None:
+            for k, v in node.items():
+                path = f"{prefix}.{k}" if prefix else k
+                if path in self.used:
+                    continue
+                if isinstance(v, dict) and v and any(u.startswith(f"{path}.") for u in known):
+                    walk(v, path)
+                    continue
+                leaves = list(_leaf_paths(v, path)) if isinstance(v, dict) and v else [path]
+                unmatched = False
+                for leaf in leaves:
+                    close = difflib.get_close_matches(leaf, known, n=1, cutoff=0.75)
+                    if close:
+                        self.problem(leaf, MISSING, f"unknown key; did you mean {close[0]}?")
+                    else:
+                        unmatched = True
+                if unmatched:
+                    self.problem(path, MISSING, f"unknown key; {self._section_keys(prefix)}")
+
+        walk(self.data, "")
+
+    def _section_keys(self, prefix: str) -> str:
+        """What the section ``prefix`` (the top level when empty) has: its known keys."""
+        start = f"{prefix}." if prefix else ""
+        names = {u[len(start) :].split(".")[0] for u in self.used if u.startswith(start)}
+        if not prefix:
+            names.add("include")  # read with the file, before any key
+        where = f"[{prefix}] takes" if prefix else "a scenario takes"
+        return f"{where} {', '.join(sorted(names))}"
 
     # -- scalars ------------------------------------------------------------------------
 

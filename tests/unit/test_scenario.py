@@ -170,7 +170,8 @@ def _problems(path: Path, overrides: tuple[str, ...] = ()) -> list[str]:
         ),
         (
             '[traffic]\nsurges = [{ start = "1h", factor = 5 }]',
-            "traffic.surges[0].duration: expected duration",
+            'traffic.surges[0].duration: missing: expected a duration like "1h30m" (a window is'
+            " { start, duration, factor })",
         ),
         (
             '[traffic]\nsurges = [{ start = "1h", duration = "1h", factor = -5 }]',
@@ -256,7 +257,26 @@ def _problems(path: Path, overrides: tuple[str, ...] = ()) -> list[str]:
         ),
         ("[load]\nspeedup = 0", "load.speedup = 0: expected a number > 0"),
         ('[load]\nduration = "forever"', 'load.duration = "forever": expected a duration'),
-        ('outages = [{ start = "1h" }]', "outages[0].duration: expected duration"),
+        (
+            'outages = [{ start = "1h" }]',
+            'outages[0].duration: missing: expected a duration like "1h30m"',
+        ),
+        (
+            '[traffic]\nsurges = [{ start = "2h", end = "1h", factor = 2 }]',
+            'traffic.surges[0].end = "1h": unknown key: expected duration, the window\'s length',
+        ),
+        (
+            '[traffic.weights]\n"000.00.00.X99" = 2',  # no such section: one line for the table
+            "traffic.weights: unknown key; [traffic] takes daily_profile, packages_per_working_day,"
+            " priority_weights, surges, weekly_profile",
+        ),
+        (
+            "[run]\nsomething = 1",
+            "run.something: unknown key; [run] takes horizon, replications, seed, start, warmup",
+        ),
+        ("[nosuch]\nx = 1", "nosuch: unknown key; a scenario takes attachments, calendar, "),
+        ("", '(file): expected a scenario, found no key: give at least [scenario] name = "…"'),
+        ("# only a comment\n", "(file): expected a scenario, found no key"),
         (
             'outages = [{ start = "2h", duration = "1h" }, { start = "1h", duration = "90m" }]',
             'outages[0] = { start = "2h", duration = "1h" }: expected windows that do not overlap'

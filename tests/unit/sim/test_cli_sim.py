@@ -136,6 +136,49 @@ def test_bad_flags_are_one_line_and_exit_2(
     assert capsys.readouterr().err.strip() == message
 
 
+@pytest.mark.parametrize("command", ["run", "knee"])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[run]\nhorizen = "2h"\n', "run.horizen: unknown key; did you mean run.horizon?"),
+        (
+            '[run]\nhorizon = "2 hours"\n',
+            'run.horizon = "2 hours": expected a duration like 20s, 3m, 1h or 1d9h30m',
+        ),
+        (
+            "[traffic]\npackages_per_working_day = -5\n",
+            "traffic.packages_per_working_day = -5: expected a number ≥ 0",
+        ),
+        (
+            '[traffic]\nsurges = [{ start = "2h", duration = "-1h", factor = 2 }]\n',
+            'traffic.surges[0].duration = "-1h": expected a duration like',
+        ),
+        (
+            '[traffic.weights]\n"000.00.00.X99" = 2\n"000.00.00.G22" = "heavy"\n',
+            "traffic.weights: unknown key; [traffic] takes daily_profile,",
+        ),
+        ('[hub]\nworkers = "8"\n', 'hub.workers = "8": expected an integer ≥ 1'),
+        ("", "(file): expected a scenario, found no key"),
+        ("this is not toml {\n", "(syntax): expected valid TOML: Expected '=' after a key"),
+    ],
+)
+def test_a_broken_scenario_is_one_line_naming_file_key_value_and_exit_2(
+    write_scenario: Callable[[str], Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    text: str,
+    message: str,
+) -> None:
+    path = write_scenario(text)
+    assert main(["sim", command, str(path), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"lienthong: {path}: {message}")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_run_that_measures_no_latency_still_plots_cleanly(
     scenarios_dir: Path, tmp_path: Path
 ) -> None:
