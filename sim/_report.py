@@ -135,11 +135,10 @@ def summary_tables(results: Results) -> list[RenderableType]:
 
     m = results.metrics
     s = results.scenario
-    window_h = (s.run.horizon_s - s.run.warmup_s) / 3600.0
     title = (
         f"{s.name}: {results.replications} replication(s), seed {results.seed}, "
         f"measured {format_duration(s.run.warmup_s)}–{format_duration(s.run.horizon_s)} "
-        f"({window_h:g} h); mean ± 95 % CI"
+        f"({format_duration(s.run.horizon_s - s.run.warmup_s)}); mean ± 95 % CI"
     )
     flow = Table(title=title, title_justify="left")
     flow.add_column("throughput and counts", no_wrap=True)

@@ -154,3 +154,9 @@ def test_a_series_bin_cut_short_by_the_horizon_says_its_width(
     for key in ("packages.accepted", "deliveries.fetched"):  # both cover [0, horizon) only
         assert sum(float(r[key]) for r in rows) == sum(results.hourly[key]), key
     assert all(0.0 <= float(r["workers.utilisation"]) <= 1.0 for r in rows)
+
+
+def test_the_title_gives_the_measured_window_as_a_duration(write_scenario: Write) -> None:
+    text = _summary(sim.run(load_scenario(write_scenario(HUB)), processes=1))
+    words = " ".join(text.split())  # the title wraps at the table's width
+    assert "measured 10m–1h30m (1h20m); mean ± 95 % CI" in words  # not "(1.33333 h)"
