@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
         "run",
         help="simulate a scenario: summary table, results.json, timeseries.csv, plots",
         description="Simulate independent replications of a scenario and print throughput, "
-        "latencies (mean ± 95 %% CI across replications), utilisation and every SLO verdict. "
+        "latencies (mean ± 95 % CI across replications), utilisation and every SLO verdict. "
         "Writes results.json (all parameters, seed and version included), timeseries.csv and "
         "PNG plots into --out.",
     )
@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
         "resource there. Each multiple is simulated on the scenario's busiest hour (from "
         "midnight of that day) unless --whole-run, with 3 replications unless --replications.",
     )
-    _common(knee, replications="3")
+    _common(knee, replications="3", out="out/NAME-knee")
     knee.add_argument(
         "--tolerance",
         type=float,
@@ -53,7 +53,9 @@ def register(sub: Any) -> None:
     knee.set_defaults(handler=_knee)
 
 
-def _common(p: argparse.ArgumentParser, *, replications: str = "run.replications") -> None:
+def _common(
+    p: argparse.ArgumentParser, *, replications: str = "run.replications", out: str = "out/NAME"
+) -> None:
     add_scenario_arguments(p)
     p.add_argument("--seed", type=int, help="seed (default: the scenario's run.seed)")
     p.add_argument(
@@ -65,7 +67,7 @@ def _common(p: argparse.ArgumentParser, *, replications: str = "run.replications
     p.add_argument(
         "--processes", type=int, metavar="N", help="parallel processes (default: one per CPU)"
     )
-    p.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: out/NAME)")
+    p.add_argument("--out", type=Path, metavar="DIR", help=f"output directory (default: {out})")
     p.add_argument("--json", action="store_true", help="print the results as JSON, not tables")
 
 

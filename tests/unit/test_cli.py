@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lienthong import __version__
-from lienthong.cli import COMMAND_MODULES, main
+from lienthong.cli import COMMAND_MODULES, build_parser, main
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,6 +28,25 @@ def test_help_lists_the_built_subcommands(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     for module in COMMAND_MODULES:
         assert module.rsplit(".", 1)[1] in out
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from _parsers(sub)
+
+
+def test_every_help_text_reads_as_printed() -> None:
+    # argparse formats a description only for %(prog)s: a "%%" written there shows as "%%"
+    for parser in _parsers(build_parser()):
+        assert "%%" not in parser.format_help(), parser.prog
+
+
+def test_sim_knee_help_gives_its_own_output_directory() -> None:
+    knee = next(p for p in _parsers(build_parser()) if p.prog.endswith("sim knee"))
+    assert "(default: out/NAME-knee)" in " ".join(knee.format_help().split())
 
 
 def test_scenario_check_prints_the_resolved_scenario(
