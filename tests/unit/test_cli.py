@@ -13,6 +13,7 @@ import pytest
 
 from lienthong import __version__
 from lienthong.cli import COMMAND_MODULES, build_parser, main
+from lienthong.paths import ROOT
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -193,3 +194,15 @@ def test_a_full_disk_is_one_line_and_exit_74(scenarios_dir: Path) -> None:
         )
     assert done.returncode == 74
     assert done.stderr == "lienthong: cannot write to standard output: No space left on device\n"
+
+
+def test_the_readme_bad_file_example_is_what_a_bad_file_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = text.split("A bad file is refused", 1)[1]
+    shown = after.split("```\n", 1)[1].split("```", 1)[0].splitlines()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.toml").write_text("[hub]\nworkers = -3\nworkerz = 4\n", encoding="utf-8")
+    assert main(["scenario", "check", "bad.toml"]) == 2
+    assert capsys.readouterr().err.splitlines() == shown
