@@ -73,6 +73,14 @@ def test_readme_first_two_commands_are_demo_and_test() -> None:
     assert second == "python3 dev.py test"
 
 
+def test_readme_runs_the_bench_scripts_with_the_projects_python() -> None:
+    # a newcomer's python3 has none of the dependencies: only .venv's imports gateway or lxml
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    runs = re.findall(r"`([^`]*?)\s*bench/\w+\.py", text)
+    assert runs, "README names no bench script"
+    assert all(r.endswith(".venv/bin/python") for r in runs if r), runs
+
+
 def test_ci_runs_the_readme_test_command_then_the_long_runs() -> None:
     # first exactly what a newcomer runs; then what that leaves out, as the README says
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
