@@ -55,6 +55,7 @@ def parse_duration(value: object) -> float:
 def format_duration(seconds: float) -> str:
     """The shortest ``d/h/m/s`` spelling of ``seconds`` that reads back exactly
     (``parse_duration(format_duration(x)) == x`` for every finite ``x ≥ 0``)."""
+    seconds = float(seconds)  # a numpy scalar's repr (np.float64(5.0)) is no decimal
     if seconds == 0:
         return "0s"
     parts: list[str] = []

@@ -51,3 +51,12 @@ def test_format_reads_back_exactly(seconds: float, text: str) -> None:
     # a resolved scenario or a results file must load back to the same values
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
+
+
+def test_format_takes_numpy_scalars_as_their_float() -> None:
+    """Results hold numpy scalars; their repr (``np.float64(5.0)``) is not a decimal."""
+    import numpy as np
+
+    assert format_duration(np.float64(5.0)) == "5s"
+    assert format_duration(np.float64(5400.25)) == "1h30m0.25s"
+    assert format_duration(np.int64(7200)) == "2h"
