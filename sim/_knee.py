@@ -86,7 +86,10 @@ def _utilisations(results: Results) -> dict[str, float]:
         est = results.metrics.get(metric)
         if est is not None:
             out[name] = est.mean
-    per_agency = results.agencies.get("client_utilisation", ())
+    # a pure queueing scenario has no document systems (no polls): their 0 % named a province
+    per_agency = (
+        results.agencies.get("client_utilisation", ()) if results.scenario.kind == "hub" else ()
+    )
     finite = [(u, i) for i, u in enumerate(per_agency) if math.isfinite(u)]
     if finite:
         util, i = max(finite)

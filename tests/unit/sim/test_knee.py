@@ -72,3 +72,43 @@ def test_a_multiple_that_measures_nothing_does_not_pass(
     s = load_scenario(write_scenario(UNMEETABLE))
     with pytest.raises(sim.KneeError, match=r"broken even at .*cannot be judged \(no data"):
         sim.knee(s, processes=1)
+
+
+TANDEM = """
+# Jackson tandem, λ = 1/s: an M/M/2 worker pool of mean 1 s (utilisation 0.5 m at m × the
+# load) before an M/M/1 commit writer of mean 0.6 s (0.6 m). max_utilisation = 0.8 breaks
+# first at the writer, at m = 0.8/0.6 = 1.33 (the pool would hold to 1.6).
+[scenario]
+name = "knee-tandem"
+kind = "queue"
+[run]
+seed = 3
+horizon = "2h"
+warmup = "30m"
+replications = 3
+[traffic]
+rate_per_s = 1.0
+[hub]
+workers = 2
+[hub.send]
+parse_ms = { dist = "exponential", mean = 1000.0 }
+[hub.commit]
+enabled = true
+writers = 1
+batch_max = 1
+fsync_ms = { dist = "exponential", mean = 600.0 }
+per_row_ms = 0.0
+[slo]
+max_utilisation = 0.8
+"""
+
+
+def test_knee_brackets_the_theory_and_names_the_limiting_station(
+    write_scenario: Callable[[str], Path],
+) -> None:
+    result = sim.knee(load_scenario(write_scenario(TANDEM)), processes=1)
+    assert result.knee <= 0.8 / 0.6 <= result.breaking <= 1.1 * result.knee
+    assert result.bottleneck[0] == "commit writer"
+    assert result.broken == ("slo.max_utilisation",)
+    # nothing else is listed: no document system (one was, at 0 %, named after a province)
+    assert set(result.at_knee.utilisations()) == {"worker pool", "commit writer"}
