@@ -178,6 +178,11 @@ class KneeResult:
         return self.at_break.broken
 
     @property
+    def holds_at_1x(self) -> bool:
+        """Whether the scenario's own load meets every SLO (False: the knee is below 1)."""
+        return next(p for p in self.points if p.multiple == 1.0).passed
+
+    @property
     def bottleneck(self) -> tuple[str, float]:
         """The most utilised resource at the knee and its utilisation."""
         util = self.at_knee.utilisations()
@@ -194,6 +199,7 @@ class KneeResult:
             "knee_multiple": self.knee,
             "breaking_multiple": self.breaking,
             "tolerance": self.tolerance,
+            "holds_at_1x": self.holds_at_1x,
             "broken": list(self.broken),
             "bottleneck": {"resource": name, "utilisation": json_number(util)},
             "points": [p.to_json() for p in self.points],

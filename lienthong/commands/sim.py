@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lienthong.commands._args import add_scenario_arguments, scenario_from_args
+
+if TYPE_CHECKING:
+    from sim import KneeResult
 
 
 def register(sub: Any) -> None:
@@ -190,12 +193,37 @@ def _knee(args: argparse.Namespace) -> int:
         for table in sim.knee_table(result):
             console.print(table)
         console.print(
-            f"knee: {result.knee:.3g}× the load of {scenario.name} meets every SLO; "
-            f"{result.breaking:.3g}× breaks {', '.join(b.removeprefix('slo.') for b in result.broken)}.\n"
+            f"{_knee_summary(result, scenario.name)}\n"
             f"bottleneck at the knee: {name}, utilisation {util:.0%}.\n"
-            f"wrote {', '.join(str(p) for p in written)}"
+            f"wrote {', '.join(str(p) for p in written)}",
+            highlight=False,
         )
     return 0
+
+
+def _knee_summary(result: KneeResult, name: str) -> str:
+    """The knee, how firmly it is known (resolution, seed, replications), and whether the
+    scenario's own load holds."""
+
+    def slos(names: tuple[str, ...]) -> str:
+        return ", ".join(b.removeprefix("slo.") for b in names)
+
+    knee, breaking = result.knee, result.breaking
+    n, seed = result.at_knee.results.replications, result.at_knee.results.seed
+    lines = []
+    if not result.holds_at_1x:
+        one = next(p for p in result.points if p.multiple == 1.0)
+        lines.append(
+            f"the load of {name} itself (1×) breaks {slos(one.broken)}: "
+            f"the hub carries only {knee:.3g}× of it."
+        )
+    lines += [
+        f"knee: {knee:.3g}× the load of {name} meets every SLO; "
+        f"{breaking:.3g}× breaks {slos(result.broken)}.",
+        f"resolution: breaking/knee = {breaking / knee:.3g} (--tolerance {result.tolerance:g}); "
+        f"each multiple judged on the mean of {n} replications, seed {seed}.",
+    ]
+    return "\n".join(lines)
 
 
 class _bar:

@@ -230,6 +230,44 @@ def test_sim_knee_finds_the_mm1_saturation(
     assert set(start_methods) == {"fork"}
 
 
+BREAKS_AT_1X = """
+# M/M/1 with λ = 0.5/s, μ = 1/s: the worker pool's utilisation is 0.5 m at m × the load, so
+# max_utilisation = 0.3 holds up to m = 0.6 and the scenario's own load (1×) breaks it.
+[scenario]
+name = "knee-low"
+kind = "queue"
+[run]
+seed = 3
+horizon = "2h"
+warmup = "30m"
+replications = 3
+[traffic]
+rate_per_s = 0.5
+[hub.send]
+parse_ms = { dist = "exponential", mean = 1000.0 }
+[slo]
+max_utilisation = 0.3
+"""
+
+
+def test_sim_knee_says_when_the_scenarios_own_load_breaks(
+    write_scenario: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The summary printed "knee: 0.545× the load of knee-low meets every SLO" as it would 2×,
+    # without a word that the scenario's own load breaks, nor of seed, replications or resolution.
+    out = tmp_path / "knee"
+    argv = ["sim", "knee", str(write_scenario(BREAKS_AT_1X)), "--processes", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # rich wraps lines
+    assert "the load of knee-low itself (1×) breaks max_utilisation" in text
+    assert "knee: 0.545× the load of knee-low meets every SLO; 0.595× breaks" in text
+    assert "breaking/knee = 1.09 (--tolerance 0.1)" in text
+    assert "each multiple judged on the mean of 3 replications, seed 3" in text
+    doc = json.loads((out / "knee.json").read_text(encoding="utf-8"))
+    assert doc["holds_at_1x"] is False
+    assert doc["knee_multiple"] < 1.0
+
+
 def _readme_sim_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Simulation", 1)[1].split("\n## ", 1)[0]
