@@ -127,6 +127,20 @@ class KneePoint:
         failed = tuple(v.slo for v in self.results.failed)
         return failed + tuple(f"{slo} (no data)" for slo in self.unmeasured)
 
+    @property
+    def doubtful(self) -> tuple[str, ...]:
+        """The SLOs on which this point's verdict rests whose 95 % interval straddles the
+        threshold (another seed could judge the point the other way): at a point that passes,
+        every SLO so judged; at one that breaks, its broken SLOs when none is broken for
+        certain (an SLO without data is broken for certain)."""
+        if self.passed:
+            return tuple(
+                v.slo for v in self.results.verdicts if v.outcome == "pass" and not v.certain
+            )
+        if self.unmeasured or any(v.certain for v in self.results.failed):
+            return ()
+        return tuple(v.slo for v in self.results.failed)
+
     def utilisations(self) -> dict[str, float]:
         return _utilisations(self.results)
 
@@ -136,6 +150,7 @@ class KneePoint:
             "multiple": self.multiple,
             "passed": self.passed,
             "broken": list(self.broken),
+            "doubtful": list(self.doubtful),
             "utilisation": {k: json_number(v) for k, v in self.utilisations().items()},
             "latency": {
                 name: json_number(m[name].mean) if name in m else None
@@ -178,6 +193,12 @@ class KneeResult:
         return self.at_break.broken
 
     @property
+    def doubtful(self) -> tuple[KneePoint, ...]:
+        """The bracket's ends (the knee, the breaking multiple) judged within the noise of
+        the replications: with one, the true knee may lie outside ``knee``–``breaking``."""
+        return tuple(p for p in (self.at_knee, self.at_break) if p.doubtful)
+
+    @property
     def holds_at_1x(self) -> bool:
         """Whether the scenario's own load meets every SLO (False: the knee is below 1)."""
         return next(p for p in self.points if p.multiple == 1.0).passed
@@ -200,6 +221,8 @@ class KneeResult:
             "breaking_multiple": self.breaking,
             "tolerance": self.tolerance,
             "holds_at_1x": self.holds_at_1x,
+            # the bracket's ends judged within the replications' noise (see ``doubtful``)
+            "doubtful_multiples": [p.multiple for p in self.doubtful],
             "broken": list(self.broken),
             "bottleneck": {"resource": name, "utilisation": json_number(util)},
             "points": [p.to_json() for p in self.points],

@@ -202,8 +202,8 @@ def _knee(args: argparse.Namespace) -> int:
 
 
 def _knee_summary(result: KneeResult, name: str) -> str:
-    """The knee, how firmly it is known (resolution, seed, replications), and whether the
-    scenario's own load holds."""
+    """The knee, how firmly it is known (resolution, seed, replications, noise), and whether
+    the scenario's own load holds."""
 
     def slos(names: tuple[str, ...]) -> str:
         return ", ".join(b.removeprefix("slo.") for b in names)
@@ -222,6 +222,12 @@ def _knee_summary(result: KneeResult, name: str) -> str:
         f"{breaking:.3g}× breaks {slos(result.broken)}.",
         f"resolution: breaking/knee = {breaking / knee:.3g} (--tolerance {result.tolerance:g}); "
         f"each multiple judged on the mean of {n} replications, seed {seed}.",
+    ]
+    lines += [
+        f"noise: at {p.multiple:.3g}× the 95 % interval of {slos(p.doubtful)} straddles the "
+        f"SLO over {n} replications: the knee may lie outside {knee:.3g}×–{breaking:.3g}×; "
+        "more --replications narrow it."
+        for p in result.doubtful
     ]
     return "\n".join(lines)
 

@@ -268,6 +268,25 @@ def test_sim_knee_says_when_the_scenarios_own_load_breaks(
     assert doc["knee_multiple"] < 1.0
 
 
+def test_sim_knee_says_when_noise_may_put_the_knee_outside_its_bracket(
+    write_scenario: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # With this seed 0.595× breaks by luck (utilisation 0.308, theory 0.297, its 95 % interval
+    # straddling 0.3): the bracket 0.545×–0.595× misses the true knee 0.6×, and nothing said so.
+    out = tmp_path / "knee"
+    argv = ["sim", "knee", str(write_scenario(BREAKS_AT_1X)), "--processes", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "noise: at 0.595× the 95 % interval of max_utilisation straddles the SLO" in text
+    doc = json.loads((out / "knee.json").read_text(encoding="utf-8"))
+    assert doc["breaking_multiple"] < 0.6  # what the note is for
+    assert doc["doubtful_multiples"] == [doc["breaking_multiple"]]
+    at_break = next(p for p in doc["points"] if p["multiple"] == doc["breaking_multiple"])
+    assert at_break["doubtful"] == ["slo.max_utilisation"]
+    at_knee = next(p for p in doc["points"] if p["multiple"] == doc["knee_multiple"])
+    assert at_knee["doubtful"] == []  # 0.278 ± its interval lies under 0.3
+
+
 def _readme_sim_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Simulation", 1)[1].split("\n## ", 1)[0]
