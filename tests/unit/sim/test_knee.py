@@ -112,3 +112,33 @@ def test_knee_brackets_the_theory_and_names_the_limiting_station(
     assert result.broken == ("slo.max_utilisation",)
     # nothing else is listed: no document system (one was, at 0 %, named after a province)
     assert set(result.at_knee.utilisations()) == {"worker pool", "commit writer"}
+
+
+def test_knee_plot_shows_each_slo_in_its_panel_and_every_multiple(
+    write_scenario: Callable[[str], Path],
+) -> None:
+    from sim._plots import _pyplot, knee_figure
+
+    result = sim.knee(load_scenario(write_scenario(TANDEM)), processes=1)
+    plt = _pyplot()
+    fig = knee_figure(result, plt)
+    try:
+        top, bottom = fig.axes
+        curves = {line.get_label(): line for line in top.get_lines()}
+        # a pure queue delivers nothing: no empty delivery or status curve in the legend
+        assert set(curves) >= {"hub transit p95", "send p95"}
+        assert "delivery p95" not in curves
+        assert "status round trip p95" not in curves
+        # send p95 in seconds like the axis (it was drawn in ms: 1000× too slow to the eye)
+        send = result.at_knee.results.metrics["operations.send.p95_ms"].mean / 1000.0
+        i = [p.multiple for p in result.points].index(result.knee)
+        assert curves["send p95"].get_ydata()[i] == pytest.approx(send)
+        # the broken SLO, max_utilisation = 0.8, drawn where utilisation is, with the bracket
+        lines = {line.get_label(): line for line in bottom.get_lines()}
+        assert list(lines["max_utilisation"].get_ydata()) == [0.8, 0.8]
+        assert f"knee {result.knee:.3g}×" in lines
+        # every multiple run is labelled (a bare log axis showed 10⁰ and 2×10⁰ only)
+        labels = [t.get_text() for t in bottom.get_xticklabels()]
+        assert labels == [f"{p.multiple:.3g}×" for p in result.points]
+    finally:
+        plt.close(fig)
