@@ -273,6 +273,8 @@ def _little(m: Mapping[str, Estimate]) -> str:
 
 
 def _busiest_client(results: Results) -> tuple[str, float] | None:
+    if results.scenario.kind != "hub":
+        return None  # a pure queueing scenario has no document systems: a 0 % named a province
     per = results.agencies.get("client_utilisation", ())
     finite = [(u, i) for i, u in enumerate(per) if math.isfinite(u)]
     if not finite:

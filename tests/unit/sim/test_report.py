@@ -160,3 +160,16 @@ def test_the_title_gives_the_measured_window_as_a_duration(write_scenario: Write
     text = _summary(sim.run(load_scenario(write_scenario(HUB)), processes=1))
     words = " ".join(text.split())  # the title wraps at the table's width
     assert "measured 10m–1h30m (1h20m); mean ± 95 % CI" in words  # not "(1.33333 h)"
+
+
+def test_a_queue_scenario_lists_no_document_system(write_scenario: Write) -> None:
+    queue = (
+        '[scenario]\nname = "mm1"\nkind = "queue"\n[run]\nseed = 5\nhorizon = "20m"\n'
+        'warmup = "5m"\nreplications = 1\n[traffic]\nrate_per_s = 0.5\n[hub]\nworkers = 1\n'
+        '[hub.send]\nparse_ms = { dist = "exponential", mean = 1000.0 }\n'
+    )
+    r = sim.run(load_scenario(write_scenario(queue, name="mm1.toml")), processes=1)
+    text = _summary(r)
+    assert "busiest client" not in text  # it read "busiest client (H63) 0 %": no such system
+    hub = sim.run(load_scenario(write_scenario(HUB)), processes=1)
+    assert "│ busiest client (" in _summary(hub)
