@@ -29,7 +29,7 @@ from typing import Any
 from lienthong.scenario import Scenario, Window, rate_segments, scenario_to_json
 from sim._errors import KneeError
 from sim._replications import run
-from sim._results import LATE_NOTE, RESOURCES, Results, judge
+from sim._results import LATE_NOTE, RESOURCES, Results, judge, slo_table
 from sim._stats import json_number
 
 __all__ = ["KNEE_REPLICATIONS", "KneePoint", "KneeResult", "knee", "peak_window", "scaled"]
@@ -229,6 +229,24 @@ class KneeResult:
         }
 
 
+def _unbreakable(scenario: Scenario) -> str:
+    """The scenario's judged SLOs, named, when every one is a ratio at its bound ('' else).
+
+    A ratio lies in [0, 1]: ``max_… = 1`` or ``min_… = 0`` holds at any load."""
+    judged = [
+        (key, metric, threshold, bound)
+        for key, metric, threshold, bound in slo_table(scenario)
+        if threshold is not None and metric
+    ]
+    ratio = ("ratios.", "utilisation.")
+    at_bound = [
+        f"{key} = {threshold:g}"
+        for key, metric, threshold, bound in judged
+        if metric.startswith(ratio) and threshold == (1.0 if bound == "max" else 0.0)
+    ]
+    return ", ".join(at_bound) if judged and len(at_bound) == len(judged) else ""
+
+
 def knee(
     scenario: Scenario,
     *,
@@ -257,6 +275,13 @@ def knee(
         raise KneeError(
             f"{scenario.source}: the scenario sets no SLO the simulation can judge: "
             "expected slo.* values, e.g. slo.delivery_p95_s = 900"
+        )
+    unbreakable = _unbreakable(scenario)
+    if unbreakable:
+        raise KneeError(
+            f"{scenario.source}: {unbreakable}: no load breaks a ratio there, so the search "
+            "would double the load up to its limit and never end: expected an SLO that can "
+            "break (a latency, a maximum ratio below 1 or a minimum above 0)"
         )
     base = peak_window(scenario) if window and scenario.kind == "hub" else scenario
     points: dict[float, KneePoint] = {}

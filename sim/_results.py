@@ -26,7 +26,7 @@ from sim._model import DRAIN_MARGIN_S, drain_s
 from sim._series import bin_edges
 from sim._stats import Estimate, json_number
 
-__all__ = ["LATE_NOTE", "RESOURCES", "Results", "Verdict", "judge"]
+__all__ = ["LATE_NOTE", "RESOURCES", "Results", "Verdict", "judge", "slo_table"]
 
 # The hub's resources, by the metric of how much of them is used. The commit writer's is its
 # load at full batches, not its busy time: group commit keeps it busy (utilisation → 1) long
@@ -66,7 +66,7 @@ class Verdict:
         }
 
 
-def _slo_table(scenario: Scenario) -> list[tuple[str, str, float | None, Literal["max", "min"]]]:
+def slo_table(scenario: Scenario) -> list[tuple[str, str, float | None, Literal["max", "min"]]]:
     slo = scenario.slo
     rows: list[tuple[str, str, float | None, Literal["max", "min"]]] = []
     for op in OPERATIONS:
@@ -90,7 +90,7 @@ def _slo_table(scenario: Scenario) -> list[tuple[str, str, float | None, Literal
 def judge(scenario: Scenario, metrics: Mapping[str, Estimate]) -> tuple[Verdict, ...]:
     """A verdict for every SLO the scenario sets."""
     out = []
-    for key, metric, threshold, bound in _slo_table(scenario):
+    for key, metric, threshold, bound in slo_table(scenario):
         if threshold is None:
             continue
         if not metric:

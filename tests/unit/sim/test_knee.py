@@ -10,6 +10,7 @@ import pytest
 
 import sim
 from lienthong.scenario import load_scenario, rate_at
+from sim._knee import _unbreakable
 
 
 def test_scaled_multiplies_only_the_volume(scenarios_dir: Path) -> None:
@@ -42,6 +43,25 @@ def test_knee_refuses_bad_bounds_and_scenarios_without_slo(scenarios_dir: Path) 
         sim.knee(s, growth=1.0)
     with pytest.raises(sim.KneeError, match="sets no SLO the simulation can judge"):
         sim.knee(s, replications=2, processes=1)
+
+
+def test_knee_refuses_slos_no_load_can_break(scenarios_dir: Path) -> None:
+    """A ratio never exceeds 1: with only ``max_utilisation = 1`` the search doubled the load
+    up to 4096×, each run slower than the last, before it said anything."""
+    mm1 = scenarios_dir / "theory" / "mm1.toml"
+    s = load_scenario(mm1, overrides=["slo.max_utilisation=1", "slo.min_achieved_ratio=0"])
+    with pytest.raises(
+        sim.KneeError,
+        match=r"slo\.min_achieved_ratio = 0, slo\.max_utilisation = 1: no load breaks a ratio",
+    ):
+        sim.knee(s, processes=1)
+    for other in (
+        "slo.max_refusal_ratio=0.5",
+        "slo.hub_transit_p95_s=9",
+        "slo.max_utilisation=0.9",
+    ):
+        breakable = load_scenario(mm1, overrides=["slo.max_utilisation=1", other])
+        assert _unbreakable(breakable) == ""
 
 
 UNMEETABLE = """
