@@ -59,4 +59,3 @@ def test_format_takes_numpy_scalars_as_their_float() -> None:
 
     assert format_duration(np.float64(5.0)) == "5s"
     assert format_duration(np.float64(5400.25)) == "1h30m0.25s"
-    assert format_duration(np.int64(7200)) == "2h"
