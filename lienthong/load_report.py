@@ -169,6 +169,12 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
         )
         console.print(side)
         console.print(f"the simulation's bottleneck at this load: {pr['bottleneck']}")
+        console.print(
+            escape(
+                "the sim columns play the scenario's [hub], not a measurement of this one: read "
+                "a gap as the model's only once the hub's figures come from `lienthong calibrate`"
+            )
+        )
     r = summary["reconciliation"]
     console.print(
         f"reconciliation: {r['delivered']} of {r['expected_deliveries']} deliveries fetched by their "

@@ -64,6 +64,10 @@ def test_smoke_embedded_run_passes_with_every_package_reconciled(tmp_path: Path)
     scenario_ops = {op for op in summary["operations"] if not op.startswith("drain.")}
     assert set(summary["prediction"]["operations"]) >= scenario_ops
     assert "measured beside predicted (simulation" in done.stdout
+    # smoke.toml's hub is not this gateway's: a gap there is no verdict on the model
+    assert "the sim columns play the scenario's [hub], not a measurement of this one" in " ".join(
+        done.stdout.split()
+    )
     assert summary["parameters"]["seed"] == 7  # smoke.toml's run.seed, written with the result
 
 
