@@ -212,6 +212,8 @@ def _backoff_line(backoff: dict[str, Any]) -> str:
     if backoff["concurrency"] is not None:
         at_once = backoff["concurrency"]
         line += f", at most {at_once} call{'s' if at_once > 1 else ''} at once after a 503"
+        if backoff.get("raised"):  # answered calls raised it again (summary.json before: none)
+            line += f", back up to {backoff['concurrency_at_end']} as the hub answered"
     not_made = sum(backoff["not_made"].values())
     if not_made:
         line += f"; {not_made} calls not made: the hub asked to wait past the drain's deadline"

@@ -7,9 +7,17 @@ asks (VXP-API.md; ``gateway/_admission.py``, ``gateway/_hub.py`` for how our gat
   ``Retry-After`` (every agency it speaks for: they share the bucket). Other systems go on.
 - 503 says the hub as a whole is saturated (a gate every caller meets): every call of the drain
   waits, since any of them adds to the load the hub asked to shed, and the drain makes half as
-  many calls at once from then on (never fewer than one). Waiting alone would wake every
-  waiting call together when the wait ends, to be refused together again: against our gateway
-  with ``read_limit=1`` that was 8 calls a second, 7 of them refused, and one answered.
+  many calls at once (never fewer than one). Waiting alone would wake every waiting call
+  together when the wait ends, to be refused together again: against our gateway with
+  ``read_limit=1`` that was 8 calls a second, 7 of them refused, and one answered.
+- Calls answered raise it again: one more at once after a run of answers in a row (additive
+  increase, multiplicative decrease, as TCP does), never above where it started. Halved for
+  good, one burst of 503s early in a drain left it making one call at a time to its end,
+  however freely the hub answered after. Each raise probes the hub, and one that is still
+  saturated refuses the probe with a wait for every call, so the run is as long as the
+  starting concurrency, and twice as long after each raise the hub refused: against our
+  gateway with ``read_limit=1`` a run of 8 each time was 41 refusals, 268 s waited over calls,
+  and a drain held to its deadline with its counts unread.
 - Without a ``Retry-After`` (a proxy's 503, a hub that sets none) the wait doubles from
   ``first_s`` up to ``max_s`` each time a call made after the last wait is refused again (calls
   refused together count once); an answered call starts it again at ``first_s``. No wait is
@@ -27,6 +35,10 @@ locust or gevent, and takes the time as an argument.
     1.0
     >>> backoff.until_s("sys.b"), backoff.concurrency
     (102.0, 4)
+    >>> for _ in range(8):
+    ...     backoff.answered("sys.b")
+    >>> backoff.concurrency
+    5
 """
 
 from __future__ import annotations
@@ -71,6 +83,8 @@ class BackoffLog:
     waits: int = 0  # times a call of the drain waited because of a refusal
     waited_s: float = 0.0  # those waits, summed over calls (concurrent waits add up)
     concurrency: int | None = None  # the fewest calls at once the drain went down to (503s)
+    raised: int = 0  # times answers raised the calls at once again by one, after a 503
+    concurrency_at_end: int | None = None  # calls at once when the drain ended, after a 503
     # calls not made, by operation: the hub asked to wait past the drain's deadline
     not_made: dict[str, int] = field(default_factory=dict)
 
@@ -82,6 +96,12 @@ class BackoffLog:
         if other.concurrency is not None:
             mine = self.concurrency
             self.concurrency = other.concurrency if mine is None else min(mine, other.concurrency)
+        self.raised += other.raised
+        if other.concurrency_at_end is not None:  # the process that ended the slowest
+            mine = self.concurrency_at_end
+            self.concurrency_at_end = (
+                other.concurrency_at_end if mine is None else min(mine, other.concurrency_at_end)
+            )
         for op, n in other.not_made.items():
             self.not_made[op] = self.not_made.get(op, 0) + n
 
@@ -92,6 +112,8 @@ class BackoffLog:
             "waits": self.waits,
             "waited_s": self.waited_s,
             "concurrency": self.concurrency,
+            "raised": self.raised,
+            "concurrency_at_end": self.concurrency_at_end,
             "not_made": dict(sorted(self.not_made.items())),
         }
 
@@ -103,13 +125,18 @@ class BackoffLog:
             waits=int(data["waits"]),
             waited_s=float(data["waited_s"]),
             concurrency=None if data["concurrency"] is None else int(data["concurrency"]),
+            raised=int(data["raised"]),
+            concurrency_at_end=(
+                None if data["concurrency_at_end"] is None else int(data["concurrency_at_end"])
+            ),
             not_made={str(op): int(n) for op, n in data["not_made"].items()},
         )
 
 
 class Backoff:
     """Holds on the drain's calls, per systemid (429) and on every system (503), and how many
-    calls it may make at once (``concurrency``, halved by each 503).
+    calls it may make at once (``concurrency``: halved by each 503, raised by one after as many
+    answers in a row as it started with, up to that).
 
     ``first_s`` is the shortest wait and the first one without a ``Retry-After``; ``max_s``
     bounds the doubling of those. Raises ValueError unless 0 < ``first_s`` ≤ ``max_s`` (finite)
@@ -133,7 +160,11 @@ class Backoff:
         self.first_s = first_s
         self.max_s = max_s
         self.concurrency = concurrency
+        self.start_concurrency = concurrency
         self.log = log if log is not None else BackoffLog()
+        self._answers = 0  # calls answered in a row since the last 503 or raise
+        self._run = concurrency  # answers in a row that raise the calls at once by one
+        self._probing = False  # raised since the last 503: a 503 now refuses the raise
         self._until: dict[str, float] = {}  # key → epoch s before which its calls wait
         self._streak: dict[str, int] = {}  # key → refusals in a row without a Retry-After
 
@@ -147,7 +178,13 @@ class Backoff:
         self.log.refused += 1
         if key == _HUB:
             self.concurrency = max(1, self.concurrency // 2)
-            self.log.concurrency = self.concurrency
+            self._answers = 0
+            if self._probing:
+                self._run *= 2
+                self._probing = False
+            mine = self.log.concurrency
+            self.log.concurrency = self.concurrency if mine is None else min(mine, self.concurrency)
+            self.log.concurrency_at_end = self.concurrency
         if retry_after_s is None:
             self.log.without_retry_after += 1
             streak = self._streak.get(key, 0)
@@ -161,9 +198,20 @@ class Backoff:
         return wait
 
     def answered(self, systemid: str) -> None:
-        """A call made as ``systemid`` was answered: waits without a Retry-After start over."""
+        """A call made as ``systemid`` was answered: waits without a Retry-After start over,
+        and after a run of answers in a row one more may go (up to where it started): as many
+        as went at once at the start, twice as many after each raise the hub refused."""
         self._streak.pop(systemid, None)
         self._streak.pop(_HUB, None)
+        if self.concurrency >= self.start_concurrency:
+            return
+        self._answers += 1
+        if self._answers >= self._run:
+            self._answers = 0
+            self._probing = True
+            self.concurrency += 1
+            self.log.raised += 1
+            self.log.concurrency_at_end = self.concurrency
 
     def until_s(self, systemid: str) -> float:
         """The epoch time before which calls made as ``systemid`` wait (0.0: none)."""

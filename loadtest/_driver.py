@@ -57,8 +57,8 @@ class _Failed(Exception):
 
 
 class _Slots:
-    """At most ``limit`` calls at once; the limit only goes down (``lower``): a hub that said it
-    is saturated is not pushed back up within one short drain."""
+    """At most ``limit`` calls at once; ``set`` moves the limit (down after a 503, back up as
+    calls are answered: ``Backoff.concurrency``), calls already out finishing as they may."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -74,12 +74,18 @@ class _Slots:
         else:
             self._free.release()
 
-    def lower(self, limit: int) -> None:
+    def set(self, limit: int) -> None:
         if limit < self.limit:
             self._owed += self.limit - limit
             self.limit = limit
             while self._owed and self._free.acquire(blocking=False):
                 self._owed -= 1
+        while limit > self.limit:
+            self.limit += 1
+            if self._owed:  # a permit still out need not be kept back any more
+                self._owed -= 1
+            else:
+                self._free.release()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +264,7 @@ class Driver:
     ) -> Reply | None:
         """``wire.call``. While draining, the call first waits as long as the hub asked after
         refusing a call of the same system (429) or any call (503), then for one of the drain's
-        slots (fewer after each 503), and a refusal is noted; None when it is not made because
+        slots (fewer after a 503, more again as calls are answered), and a refusal is noted; None when it is not made because
         the hub asked to wait past the drain's deadline."""
         backoff = self._backoff
         if backoff is None:  # the run: its clients retry as the field's do, on their schedule
@@ -289,9 +295,9 @@ class Driver:
                         retry_after_s=reply.retry_after_s,
                         now_s=time.time(),
                     )
-                    self._slots.lower(backoff.concurrency)
                 else:
                     backoff.answered(system)
+                self._slots.set(backoff.concurrency)
             return reply
 
     def _wait_turn(self, backoff: Backoff, system: str, op: str) -> float | None:

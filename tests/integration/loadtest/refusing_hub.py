@@ -23,11 +23,13 @@ __all__ = ["Call", "Refusal", "refusing_hub"]
 @dataclass(frozen=True)
 class Call:
     """One request as the hub saw it: the operation (path without '/'), the systemid header,
-    and the HTTP status it was answered with."""
+    the HTTP status it was answered with, and how many requests the hub was serving when it
+    came (itself included)."""
 
     op: str
     systemid: str
     status: int
+    in_flight: int = 1
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,12 @@ def _answer(op: str) -> dict[str, object]:
 
 
 @contextmanager
-def refusing_hub(refuse: Refuse) -> Iterator[RefusingHub]:
-    """Serve on a free 127.0.0.1 port until the block ends."""
+def refusing_hub(refuse: Refuse, *, answer_s: float = 0.0) -> Iterator[RefusingHub]:
+    """Serve on a free 127.0.0.1 port until the block ends; a call answered (not refused) takes
+    ``answer_s`` seconds, so calls made at once meet at the hub."""
     calls: list[Call] = []
     lock = threading.Lock()
+    serving = [0]
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the load test's client expects
@@ -78,7 +82,17 @@ def refusing_hub(refuse: Refuse) -> Iterator[RefusingHub]:
             with lock:  # decided and recorded together: the hub's view is one sequence
                 refusal = refuse(op, systemid) if systemid else None
                 status = refusal.status if refusal is not None else 200
-                calls.append(Call(op, systemid, status))
+                serving[0] += 1
+                calls.append(Call(op, systemid, status, serving[0]))
+            try:
+                if refusal is None and answer_s > 0:
+                    time.sleep(answer_s)
+            finally:
+                with lock:  # done before the answer goes: the client's next call is not this one
+                    serving[0] -= 1
+            self._reply(op, refusal, status)
+
+        def _reply(self, op: str, refusal: Refusal | None, status: int) -> None:
             body: dict[str, object] = _answer(op)
             if refusal is not None:
                 body = {"status": "FAIL", "ErrorCode": "20", "ErrorDesc": "refused by the test"}

@@ -154,3 +154,34 @@ def test_reconciliation_without_the_hubs_counts_is_never_ticked(tmp_path: Path) 
     assert summary["drain_backoff"]["concurrency"] == 1
     assert "✓ reconciliation" not in done.stdout
     assert "? reconciliation: could not be done" in done.stdout
+
+
+def test_the_drain_makes_more_calls_at_once_again_as_the_hub_answers(tmp_path: Path) -> None:
+    # The hub refuses the drain's first three lists (503, Retry-After: 1): the drain halves its
+    # calls at once three times, 8 → 1. From then on it answers every call, each in 0.2 s. The
+    # drain raises its calls at once again as they are answered, so two or more of the three
+    # agencies' polls meet at the hub. (Halved for good, it made one call at a time to its end.)
+    lock = threading.Lock()
+    refused: list[int] = []
+
+    def refuse(op: str, systemid: str) -> Refusal | None:
+        with lock:
+            if op != "getReceivedEdocList" or len(refused) >= 3:
+                return None
+            refused.append(1)
+            return Refusal(503, "1")
+
+    credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22, G01], "lt.two": [H29]})
+    with refusing_hub(refuse, answer_s=0.2) as hub:
+        done, summary = _load(tmp_path / "out", hub.url, credentials)
+    assert done.returncode == 0, done.stdout + done.stderr
+    statuses = [c.status for c in hub.calls]
+    last_refused = max(i for i, status in enumerate(statuses) if status == 503)
+    after = hub.calls[last_refused + 1 :]
+    assert max(c.in_flight for c in after) >= 2, [(c.op, c.in_flight) for c in after]
+    backoff = summary["drain_backoff"]
+    assert (backoff["refused"], backoff["concurrency"]) == (3, 1)
+    assert backoff["raised"] >= 1
+    assert backoff["concurrency_at_end"] == 1 + backoff["raised"]
+    printed = " ".join(done.stdout.split())  # as the terminal's width wrapped it
+    assert f"at most 1 call at once after a 503, back up to {1 + backoff['raised']} as" in printed

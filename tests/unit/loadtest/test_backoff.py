@@ -27,6 +27,50 @@ def test_a_503_holds_every_system_and_halves_the_calls_at_once_down_to_one() -> 
     assert (backoff.concurrency, backoff.log.concurrency) == (1, 1)
 
 
+def test_answers_raise_the_calls_at_once_again_by_one_per_run_up_to_the_start() -> None:
+    # One burst of 503s early in a drain must not leave it at one call at a time to its end.
+    backoff = Backoff(first_s=1.0, concurrency=8)
+    for _ in range(3):
+        backoff.refused("lt.a", http_status=503, retry_after_s=1.0, now_s=100.0)
+    assert backoff.concurrency == 1
+    levels = []
+    for _ in range(8 * 10):
+        backoff.answered("lt.b")
+        levels.append(backoff.concurrency)
+    assert levels[5:8] == [1, 1, 2]  # a run of eight answers (the start) raises it by one
+    assert levels[-1] == 8  # never above the start
+    assert (backoff.log.concurrency, backoff.log.raised, backoff.log.concurrency_at_end) == (
+        1,
+        7,
+        8,
+    )
+    # the hub refused the last raise: the next one waits for a run twice as long
+    backoff.refused("lt.a", http_status=503, retry_after_s=1.0, now_s=200.0)
+    for _ in range(15):
+        backoff.answered("lt.b")
+    assert backoff.concurrency == 4
+    backoff.refused("lt.a", http_status=429, retry_after_s=1.0, now_s=200.0)  # a system's rate
+    backoff.answered("lt.b")
+    assert backoff.concurrency == 5  # the run since the 503 was not broken by the 429
+    assert (backoff.log.concurrency, backoff.log.concurrency_at_end) == (1, 5)
+
+
+def test_a_hub_that_refuses_each_raise_is_probed_ever_more_rarely() -> None:
+    # A hub serving one call at a time refuses every raise: each costs every call a wait.
+    backoff = Backoff(first_s=1.0, concurrency=8)
+    for _ in range(3):
+        backoff.refused("lt.a", http_status=503, retry_after_s=1.0, now_s=100.0)
+    answers_before_raise = []
+    for _ in range(4):
+        n = 0
+        while backoff.concurrency == 1:
+            backoff.answered("lt.b")
+            n += 1
+        answers_before_raise.append(n)
+        backoff.refused("lt.a", http_status=503, retry_after_s=1.0, now_s=100.0)
+    assert answers_before_raise == [8, 16, 32, 64]
+
+
 def test_a_later_shorter_retry_after_does_not_shorten_a_hold() -> None:
     backoff = Backoff(first_s=1.0)
     backoff.refused("lt.a", http_status=429, retry_after_s=10.0, now_s=100.0)
@@ -80,6 +124,8 @@ def test_refusals_waits_and_calls_not_made_are_recorded_and_travel_between_proce
         "waits": 2,
         "waited_s": 2.0,
         "concurrency": 4,
+        "raised": 0,
+        "concurrency_at_end": 4,
         "not_made": {"drain.count": 1},
     }
     worker, other = RunLog(backoff=log), RunLog()
@@ -89,6 +135,7 @@ def test_refusals_waits_and_calls_not_made_are_recorded_and_travel_between_proce
     master.merge(RunLog.from_json(other.to_json()))
     assert master.backoff.refused == 5
     assert master.backoff.concurrency == 4  # the fewest at once, across processes
+    assert master.backoff.concurrency_at_end == 4
     assert master.backoff.not_made == {"drain.count": 1}
 
 
