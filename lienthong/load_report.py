@@ -100,7 +100,9 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
             else ""
         )
     )
-    table = Table(title="latency from the scheduled time (ms)", box=box.SIMPLE_HEAD)
+    # the drain's calls have no schedule: timed from when each went, its own waits left out
+    title = "latency from the scheduled time (ms; drain.*: from when the call went)"
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     for column in ("operation", "requests", "ok", "refused", "failed", "p50", "p95", "p99"):
         table.add_column(column, justify="left" if column == "operation" else "right", no_wrap=True)
     for op, s in summary["operations"].items():
@@ -207,7 +209,7 @@ def _backoff_line(backoff: dict[str, Any]) -> str:
     line = (
         f"drain: the hub refused {refused} of its calls (429/503{given}); it backed off as "
         f"asked: {backoff['waits']} waits, {backoff['waited_s']:.1f} s in all (summed over "
-        "calls waiting at once)"
+        "calls waiting at once; not in the drain.* latencies)"
     )
     if backoff["concurrency"] is not None:
         at_once = backoff["concurrency"]

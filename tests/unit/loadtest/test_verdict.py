@@ -322,7 +322,8 @@ def test_the_printed_summary_says_the_drain_was_refused_and_backed_off() -> None
     print_summary(summary, Path("out"), console)
     assert (
         "drain: the hub refused 5 of its calls (429/503, 1 without Retry-After); it backed off "
-        "as asked: 15 waits, 8.0 s in all (summed over calls waiting at once), at most 1 call "
+        "as asked: 15 waits, 8.0 s in all (summed over calls waiting at once; not in the "
+        "drain.* latencies), at most 1 call "
         "at once after a 503; 2 calls not made: the hub asked to wait past the drain's deadline"
     ) in console.export_text()
     backoff["refused"] = 0  # a drain the hub never refused: not a word of it
