@@ -46,6 +46,11 @@ _DRAIN_POLL_S = 1.0  # while draining, poll at least this often
 _QUIET_ROUNDS = 2  # empty poll rounds in a row, after the run, before the hub is asked
 _DRAIN_CONCURRENCY = 8  # polls in flight at once while draining
 _COUNT_TRIES = 3  # rounds of the hub's counts, not all read, before the drain gives up
+# Seconds at the end of the drain kept for the hub's final counts (at most a third of it): the
+# drain's other calls stop before. A hub that still listed items kept the drain polling to its
+# deadline, and a count refused there (a system's rate: 429, Retry-After) was not asked again,
+# so reconciliation "could not be done" though every item was accounted for.
+_COUNT_RESERVE_S = 10.0
 
 
 class _Failed(Exception):
@@ -121,7 +126,9 @@ class Driver:
         self.factory = PackageFactory(run_tag=run_tag, seed=seed)
         self.t0 = assignment.t0_s
         self.end = self.t0 + wall.run.horizon_s
-        self.deadline = self.end + drain_timeout_s
+        self.deadline = self.end + drain_timeout_s  # the hub's final counts, at the latest
+        # everything else of the drain: the time after is the final counts'
+        self.work_deadline = self.deadline - min(_COUNT_RESERVE_S, drain_timeout_s / 3.0)
         self.late_s = wall.load.late_after_ms / 1000.0
         self.backoff_s = wall.hub.retry.backoff_s
         self.pool = gevent.pool.Pool(max_in_flight)
@@ -169,9 +176,9 @@ class Driver:
         self.log.in_flight_at_end += self._sending
         self.log.statuses_not_due += len(self.timers) + self._not_due
         self.timers.kill(block=False)
-        pollers.join(timeout=max(0.0, self.deadline - time.time()))
-        self.pool.join(timeout=max(0.0, self.deadline - time.time()))
-        self.statuses.join(timeout=max(0.0, self.deadline - time.time()))
+        pollers.join(timeout=max(0.0, self.work_deadline - time.time()))
+        self.pool.join(timeout=max(0.0, self.work_deadline - time.time()))
+        self.statuses.join(timeout=max(0.0, self.work_deadline - time.time()))
         self._drain()  # also without polling: the next run must find the hub empty
 
     def _guarded(self, work: Callable[..., _T], *args: Any) -> _T | None:
@@ -198,7 +205,7 @@ class Driver:
         unread = 0  # rounds of counts not all read
         while True:
             quiet = 0
-            while quiet < _QUIET_ROUNDS and time.time() < self.deadline:
+            while quiet < _QUIET_ROUNDS and time.time() < self.work_deadline:
                 found = self._poll_round()
                 quiet = quiet + 1 if found == 0 and not len(self.pool) else 0
                 gevent.sleep(step)
@@ -208,7 +215,7 @@ class Driver:
                 unread += 1
             # an unread count may hide anything: ask again, a few times, before giving up
             empty = edoc + status == 0 and (unknown == 0 or unread >= _COUNT_TRIES)
-            if empty or time.time() >= self.deadline:
+            if empty or time.time() >= self.work_deadline:  # no time for another round
                 self.ledger.waiting_deliveries += edoc
                 self.ledger.waiting_statuses += status
                 self.ledger.unknown_waiting += unknown
@@ -245,7 +252,13 @@ class Driver:
         return edoc, status, unknown
 
     def _count(self, operation: str, i: int) -> int | None:
-        reply = self._call("count", operation, self.codes[i], {}, scheduled_s=time.time())
+        """One count; refused by a system's rate (429), asked again once the hub lets it (the
+        hub said when: ``_call`` waits), until the drain's deadline. A 503 is left to the next
+        round of counts, after more polls: the hub as a whole is saturated."""
+        while True:
+            reply = self._call("count", operation, self.codes[i], {}, scheduled_s=time.time())
+            if reply is None or reply.outcome != REFUSED or reply.http_status != 429:
+                break
         if reply is None:
             return None  # not asked: the hub asked the drain to wait past its deadline
         data = reply.answer.data if reply.answer is not None else None
@@ -275,7 +288,9 @@ class Driver:
             )
         system = self.wire.systemid(agency)
         while True:
-            if not self._wait_turn(backoff, system, self.wire.prefix + op):
+            # the final counts may use the time kept for them; the drain's other calls may not
+            deadline = self.deadline if op == "count" else self.work_deadline
+            if not self._wait_turn(backoff, system, self.wire.prefix + op, deadline):
                 return None
             with self._slots:
                 if backoff.until_s(system) > time.time():
@@ -304,16 +319,16 @@ class Driver:
                 self._slots.set(backoff.concurrency)
             return reply
 
-    def _wait_turn(self, backoff: Backoff, system: str, op: str) -> bool:
+    def _wait_turn(self, backoff: Backoff, system: str, op: str, deadline: float) -> bool:
         """Wait until the hub lets calls of ``system`` go (again, if another refusal came
-        meanwhile); False when that is after the drain's deadline — then the call is not made,
-        after waiting until the deadline, so a poll round ends there rather than spinning."""
+        meanwhile); False when that is after ``deadline`` — then the call is not made, after
+        waiting until the deadline, so a poll round ends there rather than spinning."""
         while (wait := backoff.until_s(system) - time.time()) > 0:
-            if time.time() + wait > self.deadline:
-                left = self.deadline - time.time()
+            if time.time() + wait > deadline:
+                left = deadline - time.time()
                 if left > 0:
                     backoff.waited(left)
-                while (left := self.deadline - time.time()) > 0:
+                while (left := deadline - time.time()) > 0:
                     # past it for sure: a timer may wake a little early, and a drain that saw
                     # the deadline not yet passed went round again, to be refused again at once
                     gevent.sleep(left + 0.001)
@@ -402,7 +417,7 @@ class Driver:
             if reply is not None and reply.business_error:
                 self.log.gave_up += 1  # as in the run: never retried (VXP-API.md)
                 return False
-            if reply is None or reply.outcome != REFUSED or time.time() >= self.deadline:
+            if reply is None or reply.outcome != REFUSED or time.time() >= self.work_deadline:
                 self.log.statuses_unsent += 1  # held past the deadline, or failed
                 return False
 
@@ -444,7 +459,7 @@ class Driver:
                 self._backoff is None
                 or listed is None
                 or listed.outcome != REFUSED
-                or time.time() >= self.deadline
+                or time.time() >= self.work_deadline
             ):
                 return listed
 

@@ -189,3 +189,37 @@ def test_the_drain_makes_more_calls_at_once_again_as_the_hub_answers(tmp_path: P
     assert backoff["concurrency_at_end"] == 1 + backoff["raised"]
     printed = " ".join(done.stdout.split())  # as the terminal's width wrapped it
     assert f"at most 1 call at once after a 503, back up to {1 + backoff['raised']} as" in printed
+
+
+def test_counts_refused_by_a_systems_rate_are_asked_again_when_the_hub_says(
+    tmp_path: Path,
+) -> None:
+    # Each system may ask one count a second (429, Retry-After: 1); lt.one has four counts to
+    # ask (two agencies), lt.two two. Asked again once the hub lets them, all six are read and
+    # reconciliation is done. (Not asked again, each round of counts read one per system, and
+    # after three rounds the drain gave up: "could not be done", though nothing was missing.)
+    lock = threading.Lock()
+    allowed: dict[str, float] = {}
+
+    def refuse(op: str, systemid: str) -> Refusal | None:
+        if not op.startswith("count"):
+            return None
+        with lock:
+            now = time.monotonic()
+            if now - allowed.get(systemid, -math.inf) < 1.0:
+                return Refusal(429, "1")
+            allowed[systemid] = now
+            return None
+
+    credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22, G01], "lt.two": [H29]})
+    with refusing_hub(refuse) as hub:
+        done, summary = _load(tmp_path / "out", hub.url, credentials)
+    assert done.returncode == 0, done.stdout + done.stderr
+    r = summary["reconciliation"]
+    assert (r["unknown_waiting"], r["counts_asked"], r["complete"]) == (0, 6, True)
+    counts = summary["operations"]["drain.count"]
+    assert counts["ok"] == 6
+    assert counts["refused"] == summary["drain_backoff"]["refused"] > 0
+    assert summary["drain_backoff"]["not_made"] == {}
+    [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
+    assert check["ok"], check
