@@ -13,10 +13,12 @@ file would otherwise be included silently and judge a hub nobody measured.
 The twin starts the simulation's knee search from the hub's rough capacity, read from the file
 the simulation includes (``capacity_per_s``): the same figures, whether the file was given or
 just written, and not the JSON record, which a file edited by hand or written alone lacks.
+The figures a calibration sets (``calibrated_keys``) are the hub measured: the twin refuses a
+``--set`` of one, which would simulate another hub than the one it measures.
 
     toml_text, json_text = calibration_texts(cal)
     check_calibration_file(Path("out/calibration.toml"), flag="--calibration")
-    capacity_per_s(Path("out/calibration.toml"), package_kb=133.3, fanout=1.0)
+    capacity_per_s(Path("out/calibration.toml"), package_kb=133.3, fanout=1.0, lists_per_s=44)
 
 LienthongError
 └── CalibrationFileError   a file given as a calibration is not one
@@ -38,7 +40,9 @@ if TYPE_CHECKING:
     from lienthong.calibration import Calibration
 
 __all__ = [
+    "CALIBRATED",
     "CalibrationFileError",
+    "calibrated_keys",
     "calibration_texts",
     "capacity_per_s",
     "check_calibration_file",
@@ -64,6 +68,21 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("hub.operations.ack_ms.mean", "non_negative"),
     ("network.rtt_ms", "non_negative"),
     ("network.bandwidth_mbps", "positive"),
+)
+# What `lienthong calibrate` writes (Calibration.to_toml), as dotted keys and tables: the hub's
+# CPUs and costs and the client's link. The hub's settings (admission and rate limits, the
+# writer's batches, the clients' retries) are not measured, and the embedded gateway takes
+# them from the scenario as the simulation does.
+CALIBRATED = (
+    "hub.workers",
+    "hub.discipline",
+    "hub.send",
+    "hub.commit.enabled",
+    "hub.commit.fsync_ms",
+    "hub.commit.per_row_ms",
+    "hub.commit.per_kb_ms",
+    "hub.operations",
+    "network",
 )
 _EXPECTED = {
     "count": "expected an integer ≥ 1",
@@ -113,6 +132,25 @@ def check_calibration_file(path: Path, *, flag: str = "--calibration") -> None:
         raise CalibrationFileError(f"{problems[0]}{more}")
 
 
+def calibrated_keys(path: Path | None) -> tuple[str, ...]:
+    """The dotted keys a calibration sets: every value of the file at ``path`` (checked as a
+    calibration first), or, with None, the ones `lienthong calibrate` writes (``CALIBRATED``)."""
+    if path is None:
+        return CALIBRATED
+    check_calibration_file(path)
+    out: list[str] = []
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                out.append(prefix + key)
+
+    walk(tomllib.loads(path.read_text(encoding="utf-8")), "")
+    return tuple(out)
+
+
 def _label(path: Path, flag: str) -> str:
     return f"{flag} {path}" if flag else str(path)
 
@@ -133,12 +171,19 @@ _STATUS_KB = 2.0
 
 
 def capacity_per_s(
-    path: Path, *, package_kb: float, fanout: float, flag: str = "--calibration"
+    path: Path,
+    *,
+    package_kb: float,
+    fanout: float,
+    lists_per_s: float = 0.0,
+    flag: str = "--calibration",
 ) -> float:
-    """Packages a second the calibrated hub could serve, roughly: its CPUs (``hub.workers``)
-    over the CPU a package of ``package_kb`` to ``fanout`` recipients costs it with its
-    fetches, acknowledgements and 01 statuses. Polls, idle CPU and the commit's wait for the
-    disk are not counted: a starting point for the knee search, not a prediction.
+    """Packages a second the calibrated hub could serve, roughly: its CPUs (``hub.workers``),
+    less what the agencies' polls take of them (``lists_per_s`` lists, each
+    ``hub.operations.list_ms``, whatever the package rate), over the CPU a package of
+    ``package_kb`` to ``fanout`` recipients costs it with its fetches, acknowledgements and
+    01 statuses. Idle CPU and the commit's wait for the disk are not counted: a starting point
+    for the knee search, not a prediction.
 
     Checks the file first (``check_calibration_file``); then raises CalibrationFileError,
     naming the file, the figures and their values, unless the capacity is a finite number
@@ -162,7 +207,19 @@ def capacity_per_s(
         + (package_kb + fanout * _STATUS_KB) * commit_kb
     )
     workers = _number(doc, "hub.workers")
-    capacity = workers * 1000.0 / per_package_ms if per_package_ms > 0 else math.inf
+    list_ms = _number(doc, "hub.operations.list_ms.mean")
+    polls_ms = lists_per_s * list_ms  # CPU ms a second
+    if polls_ms >= workers * 1000.0:
+        cpus = toml_value(_lookup(doc, "hub.workers")[1])  # as written: an integer
+        raise CalibrationFileError(
+            f"{_label(path, flag)}: hub.workers = {cpus}, "
+            f"hub.operations.list_ms.mean = {toml_value(list_ms)}: the agencies' polls alone "
+            f"({lists_per_s:g} lists/s) take {polls_ms / 1000.0:.3g} CPUs of its {cpus}; "
+            "expected a hub with CPU left for packages (fewer agencies, "
+            "a longer polling.interval_s, or a lower speedup)"
+        )
+    free_ms = workers * 1000.0 - polls_ms
+    capacity = free_ms / per_package_ms if per_package_ms > 0 else math.inf
     if math.isfinite(capacity) and capacity > 0:
         return capacity
     if not any(cost.values()):

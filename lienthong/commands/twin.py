@@ -131,16 +131,57 @@ def _check_numbers(args: argparse.Namespace) -> None:
 def _guess_per_s(calibration: Path, scenario: Scenario, *, flag: str) -> float:
     """Where the simulation's knee search starts (packages/s): half the calibrated hub's rough
     capacity for the scenario's mean package, read from the calibration file the simulation
-    includes. Raises CalibrationFileError when the file is not a calibration, or its capacity
-    not a finite number > 0."""
+    includes, less what the agencies' polls take of it (both lists of every agency each wall
+    poll interval, as the load test and the simulation poll). Raises CalibrationFileError when
+    the file is not a calibration, or its capacity not a finite number > 0."""
     from lienthong.calibration_file import capacity_per_s
 
     attachments = scenario.attachments
     mean_kb = attachments.package_kb(attachments.count.mean * attachments.size_kb.mean)
+    polling = scenario.polling
+    lists_per_s = (
+        2.0 * len(scenario.topology.agencies) * scenario.load.speedup / polling.interval_s
+        if polling.enabled
+        else 0.0
+    )
     capacity = capacity_per_s(
-        calibration, package_kb=mean_kb, fanout=scenario.fanout.mean, flag=flag
+        calibration,
+        package_kb=mean_kb,
+        fanout=scenario.fanout.mean,
+        lists_per_s=lists_per_s,
+        flag=flag,
     )
     return capacity * 0.5
+
+
+def _check_overrides(overrides: list[str], calibration: Path | None) -> None:
+    """Refuse a ``--set`` of a figure the calibration sets (one line, exit 2). The twin compares
+    the simulation of the hub it calibrated with that hub measured: a changed CPU or cost would
+    simulate another hub, and the knees' disagreement would be taken for the model's. (The
+    hub's settings, such as its admission and rate limits, are not calibrated: the embedded
+    gateway and the simulation both take those from the scenario and its --set.)"""
+    from lienthong.calibration_file import calibrated_keys
+
+    keys = calibrated_keys(calibration)
+    for override in overrides:
+        key = override.partition("=")[0].strip()
+        hit = next(
+            (k for k in keys if k == key or k.startswith(key + ".") or key.startswith(k + ".")),
+            None,
+        )
+        if hit is None:
+            continue
+        source = (
+            f"--calibration {calibration}"
+            if calibration is not None
+            else "the calibration the twin measures first"
+        )
+        raise CalibrateArgumentError(
+            f"--set {override}: {hit} is set by {source}, measured on the hub the twin "
+            "measures; changed, the simulation would predict another hub than the one measured. "
+            "Expected no --set of a calibrated figure (to explore another hub, run `lienthong "
+            "sim` with the calibration included)"
+        )
 
 
 def _twin(args: argparse.Namespace) -> int:
@@ -157,6 +198,7 @@ def _twin(args: argparse.Namespace) -> int:
     calibration = args.calibration
     if calibration is not None:  # checked as a calibration too, before anything starts
         guess = _guess_per_s(calibration, scenario, flag="--calibration")
+    _check_overrides(args.overrides, calibration)
     out = args.out or Path("out") / f"twin-{scenario.name}"
     writable_directory(out, "--out")
     console = Console(stderr=True)

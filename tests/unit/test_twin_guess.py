@@ -21,11 +21,17 @@ import pytest
 import lienthong.commands.twin
 import lienthong.twin
 from lienthong.calibration import Calibration, fit
-from lienthong.calibration_file import CalibrationFileError, capacity_per_s
+from lienthong.calibration_file import (
+    CALIBRATED,
+    CalibrationFileError,
+    calibrated_keys,
+    capacity_per_s,
+)
 from lienthong.cli import main
 from lienthong.commands.calibrate import write_calibration
 from lienthong.errors import LienthongError
 from lienthong.paths import SCENARIOS_DIR
+from lienthong.scenario import load_scenario
 from tests.unit.test_calibration_fit import _steps
 
 TWIN = SCENARIOS_DIR / "twin.toml"
@@ -193,3 +199,94 @@ def test_the_capacity_is_checked_after_the_file_is_checked_as_a_calibration(
     path.write_text("[hub]\nworkers = 2\n", encoding="utf-8")
     with pytest.raises(CalibrationFileError, match=r"hub\.discipline: missing; "):
         capacity_per_s(path, package_kb=PACKAGE_KB, fanout=FANOUT)
+
+
+def _with_list_ms(path: Path, list_ms: float) -> Path:
+    text = path.read_text(encoding="utf-8")
+    old = 'list_ms = { dist = "deterministic", mean = 0.0000 }'
+    assert old in text
+    path.write_text(text.replace(old, old.replace("0.0000", f"{list_ms:.4f}")), encoding="utf-8")
+    return path
+
+
+def test_the_search_starts_from_the_cpu_the_agencies_polls_leave_for_packages(
+    twin: _Twin, tmp_path: Path
+) -> None:
+    # twin.toml: every agency lists twice (documents, statuses) each poll interval, 30 s of
+    # scenario time at ×30: 1 s of wall time, whatever the package rate. At 2 ms a list that
+    # CPU is not the packages'. (Left out, the guess was half of 200/s, as if no one polled.)
+    scenario = load_scenario(TWIN)
+    lists_per_s = (
+        2 * len(scenario.topology.agencies) * scenario.load.speedup / scenario.polling.interval_s
+    )
+    calibration = _with_list_ms(_file(tmp_path / "cal.toml", 200.0), 2.0)
+    assert main(_argv(tmp_path / "out", "--calibration", str(calibration))) == 9
+    per_package_ms = 1000.0 / 200.0
+    expected = (1000.0 - lists_per_s * 2.0) / per_package_ms / 2
+    assert lists_per_s > 0
+    assert twin.guesses == [pytest.approx(expected, rel=1e-3)]
+    # without polls, the whole CPU is the packages'
+    off = ("--set", "polling.enabled=false")
+    assert main(_argv(tmp_path / "out2", "--calibration", str(calibration), *off)) == 9
+    assert twin.guesses[-1] == pytest.approx(100.0, rel=1e-3)
+
+
+def test_a_hub_whose_cpu_the_polls_alone_take_is_refused_before_any_hub_starts(
+    twin: _Twin, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calibration = _with_list_ms(_file(tmp_path / "cal.toml", 200.0), 100.0)
+    code = main(_argv(tmp_path / "out", "--calibration", str(calibration)))
+    assert (code, twin.hubs, twin.guesses) == (2, [], [])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(
+        f"lienthong: --calibration {calibration}: hub.workers = 1, "
+        "hub.operations.list_ms.mean = 100.0: the agencies' polls alone (44 lists/s) take "
+        "4.4 CPUs of its 1; expected a hub with CPU left for packages"
+    ), err
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "hub.workers=4",
+        "hub.commit.per_row_ms=0.5",
+        'hub.send.receive_ms={dist="deterministic", mean=1.0}',
+        "network.rtt_ms=5",
+    ],
+)
+@pytest.mark.parametrize("given", [True, False])
+def test_a_set_of_a_calibrated_figure_is_refused_in_one_line(
+    override: str, given: bool, twin: _Twin, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The calibration is the hub measured: changed, the simulation predicts another hub, and
+    # the twin judged the model by it. (The guess came from the file all the same.)
+    twin.measures = _calibration(200.0)
+    calibration = _file(tmp_path / "cal.toml", 200.0)
+    more = ("--calibration", str(calibration)) if given else ()
+    code = main(_argv(tmp_path / "out", *more, "--set", override))
+    assert (code, twin.hubs, twin.guesses) == (2, [], [])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    source = f"--calibration {calibration}" if given else "the calibration the twin measures first"
+    assert err.startswith(f"lienthong: --set {override}: "), err
+    assert f" is set by {source}, measured on the hub the twin measures" in err
+
+
+def test_a_set_of_a_hub_setting_the_calibration_does_not_measure_is_taken(
+    twin: _Twin, tmp_path: Path
+) -> None:
+    # admission and rate limits are settings: the embedded gateway takes them as the model does
+    calibration = _file(tmp_path / "cal.toml", 200.0)
+    argv = _argv(tmp_path / "out", "--calibration", str(calibration))
+    assert main([*argv, "--set", "hub.admission_limit=64", "--set", "hub.commit.writers=1"]) == 9
+    assert twin.guesses == [pytest.approx(100.0, rel=1e-3)]
+
+
+def test_every_figure_a_calibration_writes_is_one_the_twin_calls_calibrated(
+    tmp_path: Path,
+) -> None:
+    path = _file(tmp_path / "cal.toml", 200.0)
+    keys = calibrated_keys(path)
+    assert "hub.operations.list_ms.mean" in keys
+    assert all(any(k == c or k.startswith(c + ".") for c in CALIBRATED) for k in keys), keys
