@@ -63,9 +63,12 @@ def _answer(op: str) -> dict[str, object]:
 
 
 @contextmanager
-def refusing_hub(refuse: Refuse, *, answer_s: float = 0.0) -> Iterator[RefusingHub]:
+def refusing_hub(
+    refuse: Refuse, *, answer_s: float = 0.0, stuck: frozenset[str] = frozenset()
+) -> Iterator[RefusingHub]:
     """Serve on a free 127.0.0.1 port until the block ends; a call answered (not refused) takes
-    ``answer_s`` seconds, so calls made at once meet at the hub."""
+    ``answer_s`` seconds, so calls made at once meet at the hub. The systems in ``stuck`` are
+    listed one item forever, whose fetch fails (HTTP 500): a drain never goes quiet for them."""
     calls: list[Call] = []
     lock = threading.Lock()
     serving = [0]
@@ -90,10 +93,15 @@ def refusing_hub(refuse: Refuse, *, answer_s: float = 0.0) -> Iterator[RefusingH
             finally:
                 with lock:  # done before the answer goes: the client's next call is not this one
                     serving[0] -= 1
-            self._reply(op, refusal, status)
+            self._reply(op, refusal, status, systemid in stuck)
 
-        def _reply(self, op: str, refusal: Refusal | None, status: int) -> None:
+        def _reply(self, op: str, refusal: Refusal | None, status: int, stuck: bool) -> None:
             body: dict[str, object] = _answer(op)
+            if stuck and op == "getReceivedEdocList" and refusal is None:
+                body["data"] = [{"docId": "0" * 24}]
+            if stuck and op == "getEdoc" and refusal is None:
+                status = 500
+                body = {"status": "FAIL", "ErrorCode": "99", "ErrorDesc": "stuck, as the test says"}
             if refusal is not None:
                 body = {"status": "FAIL", "ErrorCode": "20", "ErrorDesc": "refused by the test"}
             data = json.dumps(body).encode()

@@ -223,3 +223,34 @@ def test_counts_refused_by_a_systems_rate_are_asked_again_when_the_hub_says(
     assert summary["drain_backoff"]["not_made"] == {}
     [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
     assert check["ok"], check
+
+
+@pytest.mark.long  # the drain runs to its deadline: about 40 s
+def test_a_drain_that_never_goes_quiet_keeps_time_for_the_hubs_counts(tmp_path: Path) -> None:
+    # lt.one's agency is listed one item forever, whose fetch fails: the drain polls on to its
+    # end. Each system may ask one count every 3 s (429, Retry-After: 2). The drain stops
+    # polling in time to ask its counts and to ask a refused one again when the hub says; all
+    # are read. (Polling to its deadline, it asked the counts there and the refused one was
+    # held past it: "could not be done".)
+    lock = threading.Lock()
+    allowed: dict[str, float] = {}
+
+    def refuse(op: str, systemid: str) -> Refusal | None:
+        if not op.startswith("count"):
+            return None
+        with lock:
+            now = time.monotonic()
+            if now - allowed.get(systemid, -math.inf) < 3.0:
+                return Refusal(429, "2")
+            allowed[systemid] = now
+            return None
+
+    credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22], "lt.two": [H29]})
+    with refusing_hub(refuse, stuck=frozenset({"lt.one"})) as hub:
+        done, summary = _load(tmp_path / "out", hub.url, credentials)
+    assert len(hub.of("getEdoc", "lt.one")) > 10  # it never went quiet
+    r = summary["reconciliation"]
+    assert (r["unknown_waiting"], r["counts_asked"], r["complete"]) == (0, 4, True), r
+    assert summary["operations"]["drain.count"]["refused"] > 0
+    assert summary["drain_backoff"]["not_made"].get("drain.count", 0) == 0
+    assert "could not be done" not in done.stdout
