@@ -88,8 +88,12 @@ def print_summary(summary: dict[str, Any], out: Path, console: Console | None = 
         f"{p['agencies']} agencies)"
     )
     console.print(
-        f"offered {offered['issued']} of {offered['planned']} planned packages: "
-        f"{offered['issued_rate_per_s']:.2f}/s against a target of {offered['target_rate_per_s']:.2f}/s; "
+        # the plan draws its arrivals at random: 37 planned for 40 expected is no shortfall of
+        # the load generator (issued and late say that), as "1.85/s against a target of
+        # 2.00/s" read; the rate the scenario asks for is their mean
+        f"offered {offered['issued']} of {offered['planned']} planned packages, "
+        f"{offered['issued_rate_per_s']:.2f}/s (the plan's arrivals are random: "
+        f"{offered['target_rate_per_s']:.2f}/s on average); "
         f"late {offered['late']}, gave up {offered['gave_up']}, in flight at the end "
         f"{offered['in_flight_at_end']} (sent, not yet answered); "
         f"{offered.get('statuses_not_due', 0)} delayed statuses fell due after the end (not sent)"

@@ -330,3 +330,18 @@ def test_the_printed_summary_says_the_drain_was_refused_and_backed_off() -> None
     console = Console(record=True, width=400)
     print_summary(summary, Path("out"), console)
     assert "drain:" not in console.export_text()
+
+
+def test_the_printed_offered_rate_is_the_plans_beside_the_mean_it_was_drawn_around() -> None:
+    # 37 random arrivals planned where 40 were expected, every one sent on time: not a load
+    # generator falling short, as "1.85/s against a target of 2.00/s" read
+    summary = _printable(_log(100.0, [OK] * 10, 10), verdicts=[], ok=True)
+    summary["offered"].update(issued=37, planned=37, issued_rate_per_s=1.85, target_rate_per_s=2.0)
+    console = Console(record=True, width=400)
+    print_summary(summary, Path("out"), console)
+    text = console.export_text()
+    assert (
+        "offered 37 of 37 planned packages, 1.85/s (the plan's arrivals are random: 2.00/s on "
+        "average); late 0"
+    ) in text
+    assert "against a target" not in text
