@@ -154,14 +154,15 @@ def test_a_hub_serving_one_read_at_a_time_is_drained_gently_and_to_the_end(tmp_p
     drain = {op: s for op, s in summary["operations"].items() if op.startswith("drain.")}
     refused = sum(s["refused"] for s in drain.values())
     # At most the eight calls in flight when the hub first refused, and a few more while their
-    # refusals halve the calls at once (8, 4, 2, 1); one at a time, none is refused.
-    assert 0 < refused <= 2 * 8, drain
-    assert drain["drain.count"]["ok"] == drain["drain.count"]["count"]  # every count read
+    # refusals halve the calls at once (8, 4, 2, 1); one at a time, none is refused, but for
+    # the probe each raise makes (a second call at once: one refused, and the raises after it
+    # ever rarer). A count a probe met is asked again in the next round: every one is read.
+    backoff = summary["drain_backoff"]
+    assert 0 < refused <= 2 * 8 + 2 * backoff["raised"], (drain, backoff)
     r = summary["reconciliation"]
     assert (r["unknown_waiting"], r["counts_asked"]) == (0, 2 * summary["parameters"]["agencies"])
     [check] = [v for v in summary["verdicts"] if v["name"] == "reconciliation"]
     assert check["ok"], check["message"]
-    backoff = summary["drain_backoff"]
     assert backoff["refused"] == refused
     assert backoff["concurrency"] == 1
     assert backoff["waits"] > 0
