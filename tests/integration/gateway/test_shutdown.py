@@ -32,10 +32,9 @@ def _wait_until_refused(address: tuple[str, int], *, bound_s: float = 20.0) -> N
     raise AssertionError(f"the server still accepted connections {bound_s:g} s after SIGTERM")
 
 
-def test_a_send_begun_before_sigterm_is_answered_and_kept(tmp_path: Path) -> None:
-    hub = start_hub(tmp_path / "hub", workers=1)
+def _raw_send(hub: RunningHub) -> bytes:
+    """The whole HTTP/1.1 request that sends a package from G22 to G01, as bytes."""
     systemid, secret = hub.secret(G22)
-    package = sample_package(G22, [G01], number=1)
     call = prepare_call(
         "sendEdoc",
         {"servicetype": "eDoc", "messagetype": "edoc"},
@@ -43,12 +42,17 @@ def test_a_send_begun_before_sigterm_is_answered_and_kept(tmp_path: Path) -> Non
         secret=secret,
         now_s=time.time(),
         agency=G22,
-        upload=package,
+        upload=sample_package(G22, [G01], number=1),
     )
     assert call.body is not None
     head = f"POST {call.path} HTTP/1.1\r\nHost: hub\r\nContent-Length: {len(call.body)}\r\n"
     head += "".join(f"{name}: {value}\r\n" for name, value in call.headers.items()) + "\r\n"
-    request = head.encode() + call.body
+    return head.encode() + call.body
+
+
+def test_a_send_begun_before_sigterm_is_answered_and_kept(tmp_path: Path) -> None:
+    hub = start_hub(tmp_path / "hub", workers=1)
+    request = _raw_send(hub)
     address = _address(hub)
     try:
         with socket.create_connection(address, timeout=30.0) as conn:
@@ -91,19 +95,8 @@ def _answer_of(conn: socket.socket) -> tuple[bytes, bytes]:
 
 def test_readyz_says_shutting_down_while_the_server_drains(tmp_path: Path) -> None:
     hub = start_hub(tmp_path / "hub", workers=1)
-    systemid, secret = hub.secret(G22)
-    call = prepare_call(
-        "sendEdoc",
-        {"servicetype": "eDoc", "messagetype": "edoc"},
-        systemid=systemid,
-        secret=secret,
-        now_s=time.time(),
-        agency=G22,
-        upload=sample_package(G22, [G01], number=1),
-    )
-    assert call.body is not None
-    head = f"POST {call.path} HTTP/1.1\r\nHost: hub\r\nContent-Length: {len(call.body)}\r\n"
-    head += "".join(f"{name}: {value}\r\n" for name, value in call.headers.items()) + "\r\n"
+    request = _raw_send(hub)
+    held = request.index(b"\r\n\r\n") + 4 + 100  # the head and 100 bytes of the body
     address = _address(hub)
     try:
         with (
@@ -111,7 +104,7 @@ def test_readyz_says_shutting_down_while_the_server_drains(tmp_path: Path) -> No
             socket.create_connection(address, timeout=30.0) as ready,
             socket.create_connection(address, timeout=30.0) as health,
         ):
-            slow.sendall(head.encode() + call.body[:100])  # a send held inside the hub
+            slow.sendall(request[:held])  # a send held inside the hub
             # A load balancer's probes on open connections; the rest of each request comes
             # once the drain has begun (a connection with part of a request stays open).
             ready.sendall(b"GET /readyz HTTP/1.1\r\n")
@@ -129,7 +122,7 @@ def test_readyz_says_shutting_down_while_the_server_drains(tmp_path: Path) -> No
             status_line, body = _answer_of(health)
             assert status_line.startswith(b"HTTP/1.1 200 "), (status_line, body)
             # The held send still finishes and is answered.
-            slow.sendall(call.body[100:])
+            slow.sendall(request[held:])
             status_line, body = _answer_of(slow)
             assert status_line.startswith(b"HTTP/1.1 200 "), (status_line, body)
             assert decode_answer(body).doc_id

@@ -13,6 +13,7 @@ import math
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -191,13 +192,10 @@ def test_the_drain_makes_more_calls_at_once_again_as_the_hub_answers(tmp_path: P
     assert f"at most 1 call at once after a 503, back up to {1 + backoff['raised']} as" in printed
 
 
-def test_counts_refused_by_a_systems_rate_are_asked_again_when_the_hub_says(
-    tmp_path: Path,
-) -> None:
-    # Each system may ask one count a second (429, Retry-After: 1); lt.one has four counts to
-    # ask (two agencies), lt.two two. Asked again once the hub lets them, all six are read and
-    # reconciliation is done. (Not asked again, each round of counts read one per system, and
-    # after three rounds the drain gave up: "could not be done", though nothing was missing.)
+def _counts_rate_limited(
+    *, every_s: float, retry_after: str
+) -> Callable[[str, str], Refusal | None]:
+    """A hub's rule: each system may ask one count every ``every_s`` (else 429, Retry-After)."""
     lock = threading.Lock()
     allowed: dict[str, float] = {}
 
@@ -206,11 +204,22 @@ def test_counts_refused_by_a_systems_rate_are_asked_again_when_the_hub_says(
             return None
         with lock:
             now = time.monotonic()
-            if now - allowed.get(systemid, -math.inf) < 1.0:
-                return Refusal(429, "1")
+            if now - allowed.get(systemid, -math.inf) < every_s:
+                return Refusal(429, retry_after)
             allowed[systemid] = now
             return None
 
+    return refuse
+
+
+def test_counts_refused_by_a_systems_rate_are_asked_again_when_the_hub_says(
+    tmp_path: Path,
+) -> None:
+    # Each system may ask one count a second (429, Retry-After: 1); lt.one has four counts to
+    # ask (two agencies), lt.two two. Asked again once the hub lets them, all six are read and
+    # reconciliation is done. (Not asked again, each round of counts read one per system, and
+    # after three rounds the drain gave up: "could not be done", though nothing was missing.)
+    refuse = _counts_rate_limited(every_s=1.0, retry_after="1")
     credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22, G01], "lt.two": [H29]})
     with refusing_hub(refuse) as hub:
         done, summary = _load(tmp_path / "out", hub.url, credentials)
@@ -232,19 +241,7 @@ def test_a_drain_that_never_goes_quiet_keeps_time_for_the_hubs_counts(tmp_path: 
     # polling in time to ask its counts and to ask a refused one again when the hub says; all
     # are read. (Polling to its deadline, it asked the counts there and the refused one was
     # held past it: "could not be done".)
-    lock = threading.Lock()
-    allowed: dict[str, float] = {}
-
-    def refuse(op: str, systemid: str) -> Refusal | None:
-        if not op.startswith("count"):
-            return None
-        with lock:
-            now = time.monotonic()
-            if now - allowed.get(systemid, -math.inf) < 3.0:
-                return Refusal(429, "2")
-            allowed[systemid] = now
-            return None
-
+    refuse = _counts_rate_limited(every_s=3.0, retry_after="2")
     credentials = _credentials(tmp_path / "creds.json", {"lt.one": [G22], "lt.two": [H29]})
     with refusing_hub(refuse, stuck=frozenset({"lt.one"})) as hub:
         done, summary = _load(tmp_path / "out", hub.url, credentials)
