@@ -17,26 +17,14 @@ import pytest
 import edxml
 from lienthong.cli import main
 from lienthong.paths import FIXTURES_DIR, ROOT
+from tests.unit.edxml.test_cli_envelope_input import FLAGS
 
 NEW = str(FIXTURES_DIR / "envelopes" / "valid" / "new-document.xml")
 BASE_TOML = (
     'from = "000.00.00.G22"\nto = ["000.00.00.H29"]\nnumber = "5"\nnotation = "VPCP-TH"\n'
     'subject = "V/v thử"\n'
 )
-BUILD = [
-    "envelope",
-    "build",
-    "--from",
-    "000.00.00.G22",
-    "--to",
-    "000.00.00.H29",
-    "--number",
-    "5",
-    "--notation",
-    "VPCP-TH",
-    "--subject",
-    "V/v thử",
-]
+BUILD = ["envelope", "build", *FLAGS]
 MOST = edxml.DEFAULT_LIMITS.max_attachment_bytes
 
 
